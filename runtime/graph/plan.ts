@@ -1,0 +1,513 @@
+// The planner: turns a graph into a schedule of instructions and one arena layout, once.
+//  1. autodiff: which values need a gradient (trainable parameters, requested inputs, and what
+//     depends on them), and the reverse sweep of backward instructions (+ the loss);
+//  2. storage: one buffer per value, except views (reshape/flatten), which share their input's;
+//  3. liveness: the first and last instruction touching each activation-class buffer;
+//  4. placement: greedy by size (largest first, lowest offset free during its lifetime), as in
+//     TFLite's and ggml's graph allocators; graph inputs/outputs, targets and the loss are pinned
+//     and never overlap anything.
+// Parameters, gradients and optimizer state are each one contiguous block, in that order, so an
+// optimizer step is one loop over parallel slabs (the grad of a parameter sits at the same
+// relative offset in the grads block as the parameter in the params block).
+import { Arena, alignUp, ARENA_ALIGN } from '../arena.js';
+import { EdgennError } from '../errors.js';
+import { Op, sizeOf, type Graph, type GraphNode, type Value } from './graph.js';
+import { Ik, type Instr, type LossInstr } from './instr.js';
+import { checkLossSpec, lossTakesIndices, type LossSpec } from '../losses/spec.js';
+import { lossScratchFloats, lossRowFloats, lossAttrs } from '../losses/dispatch.js';
+
+export interface PlanOptions {
+  /** largest batch the program runs; smaller batches reuse the same plan */
+  readonly maxBatch: number;
+  /** a training program when present: the loss applies to graph output 0 */
+  readonly loss?: LossSpec;
+  /** optimizer state floats per trainable parameter (SGD momentum 1, Adam 2, ...) */
+  readonly optimizerStateFloats?: number;
+  /** also compute the gradient with respect to the graph inputs */
+  readonly inputGrads?: boolean;
+  /** record training-health probes (dead ReLUs, saturated sigmoid/tanh) */
+  readonly probes?: boolean;
+  /** place the arena inside this buffer (e.g. a WebAssembly.Memory's) at byte `base` */
+  readonly backing?: { readonly buffer: ArrayBuffer; readonly base: number };
+}
+
+type StorageClass = 'param' | 'const' | 'pinned' | 'pool';
+
+interface Storage {
+  readonly id: number;
+  readonly name: string;
+  /** floats per sample when batched, else total floats */
+  readonly floats: number;
+  readonly batched: boolean;
+  cls: StorageClass;
+  first: number;
+  last: number;
+  /** byte offset inside its block */
+  offset: number;
+}
+
+/** A pinned or parameter buffer a caller can address: name, absolute f32/i32 index, per-sample size. */
+export interface Slot {
+  readonly name: string;
+  readonly at: number;
+  readonly dims: readonly number[];
+  readonly batched: boolean;
+  /** floats per sample when batched, else total floats */
+  readonly floats: number;
+}
+
+export interface ProbeSlot {
+  readonly node: string;
+  readonly kind: 'dead' | 'sat-sigmoid' | 'sat-tanh';
+  /** f32 index of [count, total] */
+  readonly at: number;
+}
+
+export interface ArenaReport {
+  readonly totalBytes: number;
+  readonly paramsBytes: number;
+  readonly gradsBytes: number;
+  readonly optimizerStateBytes: number;
+  readonly constantsBytes: number;
+  readonly pinnedBytes: number;
+  readonly activationsBytes: number;
+  /** peak of the bytes of activation-class buffers live at the same time */
+  readonly peakLiveActivationBytes: number;
+  /** params + grads + optimizer state + constants + pinned + peak live activations */
+  readonly lowerBoundBytes: number;
+  readonly buffers: number;
+}
+
+export interface Plan {
+  readonly arena: Arena;
+  readonly maxBatch: number;
+  readonly forward: readonly Instr[];
+  readonly lossForward: readonly Instr[];
+  readonly backward: readonly Instr[];
+  readonly inputs: readonly Slot[];
+  readonly outputs: readonly Slot[];
+  /** trainable parameters in block order; `at` indexes the params block, grads at at + gradShift */
+  readonly params: readonly Slot[];
+  /** frozen parameters and constants */
+  readonly constants: readonly Slot[];
+  readonly inputGrads: readonly Slot[];
+  readonly paramBlock: { readonly at: number; readonly floats: number };
+  readonly gradBlock: { readonly at: number; readonly floats: number };
+  readonly stateBlock: { readonly at: number; readonly floats: number };
+  readonly target: Slot | null;
+  readonly targetIsIndex: boolean;
+  readonly lossAt: number;
+  readonly lossRows: Slot | null;
+  readonly probes: readonly ProbeSlot[];
+  readonly report: ArenaReport;
+}
+
+interface ProtoInstr {
+  readonly reads: readonly number[];
+  readonly writes: readonly number[];
+  readonly make: (at: (sid: number) => number) => Instr;
+}
+
+export function plan(graph: Graph, opts: PlanOptions): Plan {
+  const B = opts.maxBatch;
+  if (!Number.isInteger(B) || B < 1) {
+    throw new EdgennError('ARG', 'maxBatch must be a positive integer', { actual: String(B) });
+  }
+  const training = opts.loss !== undefined;
+  const values = graph.values;
+  const storages: Storage[] = [];
+  const newStorage = (name: string, floats: number, batched: boolean, cls: StorageClass): number => {
+    storages.push({ id: storages.length, name, floats, batched, cls, first: Infinity, last: -Infinity, offset: 0 });
+    return storages.length - 1;
+  };
+
+  // ---- storage for every value (views share their input's) ----
+  const producer: (GraphNode | undefined)[] = new Array(values.length);
+  for (const n of graph.nodes) for (const o of n.outputs) producer[o] = n;
+  const valueStorage: number[] = new Array(values.length).fill(-1);
+  for (const v of values) {
+    const p = producer[v.id];
+    if (p !== undefined && p.op === Op.Reshape) {
+      valueStorage[v.id] = valueStorage[p.inputs[0]!]!;
+      continue;
+    }
+    const cls: StorageClass = v.role === 'param' ? (v.trainable && training ? 'param' : 'const')
+      : v.role === 'const' ? 'const' : v.role === 'input' ? 'pinned' : 'pool';
+    valueStorage[v.id] = newStorage(v.name, sizeOf(v.dims), v.batched, cls);
+  }
+  for (const o of graph.outputs) storages[valueStorage[o]!]!.cls = 'pinned';
+
+  // ---- autodiff: which values need a gradient ----
+  const needsGrad: boolean[] = values.map((v) =>
+    training && ((v.role === 'param' && v.trainable) || (v.role === 'input' && opts.inputGrads === true)));
+  if (training) {
+    for (const n of graph.nodes) {
+      if (n.inputs.some((i) => needsGrad[i])) for (const o of n.outputs) needsGrad[o] = true;
+    }
+  }
+  const gradStorage: number[] = new Array(values.length).fill(-1);
+  if (training) {
+    for (const v of values) {
+      if (!needsGrad[v.id]) continue;
+      const p = producer[v.id];
+      if (p !== undefined && p.op === Op.Reshape && needsGrad[p.inputs[0]!]) {
+        continue; // filled below, once the input's grad storage exists (inputs come first)
+      }
+      const cls: StorageClass = v.role === 'param' ? 'param' : v.role === 'input' ? 'pinned' : 'pool';
+      gradStorage[v.id] = newStorage(`grad(${v.name})`, sizeOf(v.dims), v.batched, cls === 'param' ? 'pool' : cls);
+    }
+    for (const v of values) {
+      const p = producer[v.id];
+      if (needsGrad[v.id] && p !== undefined && p.op === Op.Reshape && needsGrad[p.inputs[0]!]) {
+        gradStorage[v.id] = gradStorage[p.inputs[0]!]!;
+      }
+    }
+  }
+
+  // ---- instructions ----
+  const fwd: ProtoInstr[] = [];
+  const lossF: ProtoInstr[] = [];
+  const bwd: ProtoInstr[] = [];
+  const probeSlots: { node: string; kind: ProbeSlot['kind']; sid: number }[] = [];
+  const S = (vid: number): number => valueStorage[vid]!;
+  for (const n of graph.nodes) emitForward(n, values, S, fwd);
+  if (training && opts.probes === true) {
+    for (const n of graph.nodes) {
+      const kind = n.op === Op.Relu ? 'dead' : n.op === Op.Sigmoid ? 'sat-sigmoid' : n.op === Op.Tanh ? 'sat-tanh' : null;
+      if (kind === null) continue;
+      const sid = newStorage(`probe(${n.name})`, 2, false, 'pinned');
+      const y = S(n.outputs[0]!);
+      const per = sizeOf(values[n.outputs[0]!]!.dims);
+      probeSlots.push({ node: n.name, kind, sid });
+      fwd.push({ reads: [y], writes: [sid], make: (at) => ({ k: Ik.Probe, kind, y: at(y), n: per, out: at(sid) }) });
+    }
+  }
+
+  let target: number = -1, lossOut = -1, rows = -1, gOut = -1, weightSid = -1;
+  let lossWeight: Float32Array | null = null;
+  const targetIsIndex = training && lossTakesIndices(opts.loss!);
+  const written = new Set<number>();
+  const zeroThenWrite = (sid: number, list: ProtoInstr[]): void => {
+    if (written.has(sid) || storages[sid]!.cls === 'pinned') { written.add(sid); return; }
+    written.add(sid);
+    const st = storages[sid]!;
+    list.push({ reads: [], writes: [sid], make: (at) => ({ k: Ik.Zero, at: at(sid), n: st.floats, batched: st.batched }) });
+  };
+  if (training) {
+    const spec = opts.loss!;
+    const predId = graph.outputs[0]!;
+    const pred = values[predId]!;
+    if (!pred.batched) throw new EdgennError('SHAPE', 'the loss needs a batched prediction', { tensor: pred.name });
+    checkLossSpec(spec, pred.dims);
+    const per = sizeOf(pred.dims);
+    const C = pred.dims[pred.dims.length - 1]!;
+    target = newStorage('target', targetIsIndex ? 1 : per, true, 'pinned');
+    lossOut = newStorage('loss', 1, false, 'pinned');
+    gOut = newStorage('loss.grad', 1, false, 'pinned');
+    rows = newStorage('loss.rows', lossRowFloats(spec, per), true, 'pinned');
+    const scratchFloats = lossScratchFloats(spec, per);
+    const scratch = scratchFloats > 0 ? newStorage('loss.scratch', scratchFloats, true, 'pool') : -1;
+    const w = spec.kind === 'cross-entropy' || spec.kind === 'nll' ? spec.weight
+      : spec.kind === 'bce-with-logits' ? spec.posWeight : undefined;
+    if (w !== undefined) {
+      weightSid = newStorage('loss.weight', w.length, false, 'const');
+      lossWeight = Float32Array.from(w);
+    }
+    const predS = S(predId);
+    const dpred = gradStorage[predId]!;
+    const attrs = lossAttrs(spec);
+    const mk = (at: (sid: number) => number): LossInstr => ({
+      spec, attrs, out: at(lossOut), rows: at(rows), scratch: scratch >= 0 ? at(scratch) : -1,
+      pred: at(predS), dpred: dpred >= 0 ? at(dpred) : -1, target: at(target),
+      weight: weightSid >= 0 ? at(weightSid) : -1, gOut: at(gOut), C, perSample: per, rowsPerSample: per / C,
+    });
+    const sc = scratch >= 0 ? [scratch] : [];
+    lossF.push({ reads: [predS, target], writes: [lossOut, rows, ...sc], make: (at) => ({ k: Ik.LossF, loss: mk(at) }) });
+    if (dpred >= 0) {
+      zeroThenWrite(dpred, bwd);
+      bwd.push({ reads: [predS, target, gOut, ...sc], writes: [dpred], make: (at) => ({ k: Ik.LossB, loss: mk(at) }) });
+    }
+    for (let i = graph.nodes.length - 1; i >= 0; i--) {
+      emitBackward(graph.nodes[i]!, values, S, (v) => gradStorage[v]!, needsGrad, written, zeroThenWrite, bwd);
+    }
+    // requested input gradients must read as zero even when nothing flows back to them
+    for (const i of graph.inputs) {
+      const g = gradStorage[i]!;
+      if (g >= 0 && !written.has(g)) {
+        const st = storages[g]!;
+        bwd.push({ reads: [], writes: [g], make: (at) => ({ k: Ik.Zero, at: at(g), n: st.floats, batched: st.batched }) });
+      }
+    }
+  }
+
+  // ---- liveness ----
+  const all = [...fwd, ...lossF, ...bwd];
+  all.forEach((p, t) => {
+    for (const sid of [...p.reads, ...p.writes]) {
+      const s = storages[sid]!;
+      if (t < s.first) s.first = t;
+      if (t > s.last) s.last = t;
+    }
+  });
+  // NOTE: a forward activation read by no later instruction (dead output of a side branch) still
+  // needs a place for its one write; first = last = its producer.
+  for (const s of storages) if (s.first === Infinity) { s.first = 0; s.last = 0; }
+
+  // ---- placement ----
+  const bytesOf = (s: Storage): number => alignUp(4 * s.floats * (s.batched ? B : 1));
+  // trainable params in graph order; grads parallel to them
+  const paramIds = values.filter((v) => valueStorage[v.id]! >= 0 && storages[valueStorage[v.id]!]!.cls === 'param')
+    .map((v) => v.id);
+  let paramBytes = 0;
+  for (const vid of paramIds) {
+    const s = storages[S(vid)]!;
+    s.offset = paramBytes;
+    paramBytes += bytesOf(s);
+  }
+  const paramFloats = paramBytes / 4;
+  const stateFloats = training ? (opts.optimizerStateFloats ?? 0) * paramFloats : 0;
+  const constStorages = storages.filter((s) => s.cls === 'const');
+  let constBytes = 0;
+  for (const s of constStorages) { s.offset = constBytes; constBytes += bytesOf(s); }
+  const pinned = storages.filter((s) => s.cls === 'pinned');
+  let pinnedBytes = 0;
+  for (const s of pinned) { s.offset = pinnedBytes; pinnedBytes += bytesOf(s); }
+  // gradient storages of params live in the grads block (not the pool)
+  const gradOfParam = new Map<number, number>();
+  for (const vid of paramIds) gradOfParam.set(gradStorage[vid]!, S(vid));
+  const pool = storages.filter((s) => s.cls === 'pool' && !gradOfParam.has(s.id));
+  const poolBytes = placeGreedy(pool, bytesOf);
+  const peak = peakLive(pool, bytesOf, all.length);
+
+  const gradsBytes = training ? paramBytes : 0;
+  const stateBytes = alignUp(4 * stateFloats);
+  const blocks = { params: 0, grads: paramBytes, state: paramBytes + gradsBytes, consts: 0, pinned: 0, pool: 0 };
+  blocks.consts = blocks.state + stateBytes;
+  blocks.pinned = blocks.consts + constBytes;
+  blocks.pool = blocks.pinned + pinnedBytes;
+  const total = blocks.pool + poolBytes;
+  const arena = opts.backing !== undefined
+    ? new Arena(total, opts.backing.buffer, opts.backing.base)
+    : new Arena(total);
+  const base = arena.base;
+  const absByte = (s: Storage): number => {
+    const g = gradOfParam.get(s.id);
+    if (g !== undefined) return base + blocks.grads + storages[g]!.offset;
+    switch (s.cls) {
+      case 'param': return base + blocks.params + s.offset;
+      case 'const': return base + blocks.consts + s.offset;
+      case 'pinned': return base + blocks.pinned + s.offset;
+      case 'pool': return base + blocks.pool + s.offset;
+    }
+  };
+  const at = (sid: number): number => absByte(storages[sid]!) >> 2;
+
+  // copy initial contents of parameters and constants
+  for (const v of values) {
+    if (v.init !== null && (v.role === 'param' || v.role === 'const')) arena.f32.set(v.init, at(S(v.id)));
+  }
+  if (lossWeight !== null) arena.f32.set(lossWeight, at(weightSid));
+  if (gOut >= 0) arena.f32[at(gOut)] = 1;
+
+  const slot = (v: Value, sid: number): Slot => ({ name: v.name, at: at(sid), dims: v.dims, batched: v.batched, floats: sizeOf(v.dims) });
+  const report: ArenaReport = {
+    totalBytes: arena.bytes,
+    paramsBytes: paramBytes,
+    gradsBytes,
+    optimizerStateBytes: stateBytes,
+    constantsBytes: constBytes,
+    pinnedBytes,
+    activationsBytes: poolBytes,
+    peakLiveActivationBytes: peak,
+    lowerBoundBytes: paramBytes + gradsBytes + stateBytes + constBytes + pinnedBytes + peak,
+    buffers: storages.length,
+  };
+  const inputs = graph.inputs.map((i) => slot(values[i]!, S(i)));
+  return {
+    arena,
+    maxBatch: B,
+    forward: fwd.map((p) => p.make(at)),
+    lossForward: lossF.map((p) => p.make(at)),
+    backward: bwd.map((p) => p.make(at)),
+    inputs,
+    outputs: graph.outputs.map((o) => slot(values[o]!, S(o))),
+    params: paramIds.map((vid) => slot(values[vid]!, S(vid))),
+    constants: values.filter((v) => v.init !== null && storages[S(v.id)]!.cls === 'const').map((v) => slot(v, S(v.id))),
+    inputGrads: training && opts.inputGrads === true
+      ? graph.inputs.map((i) => ({ ...slot(values[i]!, gradStorage[i]!), name: `grad(${values[i]!.name})` })) : [],
+    paramBlock: { at: (base + blocks.params) >> 2, floats: paramFloats },
+    gradBlock: { at: (base + blocks.grads) >> 2, floats: training ? paramFloats : 0 },
+    stateBlock: { at: (base + blocks.state) >> 2, floats: stateFloats },
+    target: training ? { name: 'target', at: at(target), dims: targetIsIndex ? [] : values[graph.outputs[0]!]!.dims, batched: true, floats: storages[target]!.floats } : null,
+    targetIsIndex,
+    lossAt: lossOut >= 0 ? at(lossOut) : -1,
+    lossRows: rows >= 0 ? { name: 'loss.rows', at: at(rows), dims: [storages[rows]!.floats], batched: true, floats: storages[rows]!.floats } : null,
+    probes: probeSlots.map((p) => ({ node: p.node, kind: p.kind, at: at(p.sid) })),
+    report,
+  };
+}
+
+function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => number, out: ProtoInstr[]): void {
+  const x = n.inputs[0]!;
+  const y = n.outputs[0]!;
+  const xs = S(x), ys = S(y);
+  const xv = values[x]!;
+  const per = sizeOf(xv.dims);
+  switch (n.op) {
+    case Op.Dense: {
+      const ws = S(n.inputs[1]!), bs = n.inputs.length > 2 ? S(n.inputs[2]!) : -1;
+      const I = xv.dims[0]!, O = values[y]!.dims[0]!;
+      out.push({ reads: bs >= 0 ? [xs, ws, bs] : [xs, ws], writes: [ys],
+        make: (at) => ({ k: Ik.DenseF, y: at(ys), x: at(xs), w: at(ws), b: bs >= 0 ? at(bs) : -1, I, O }) });
+      return;
+    }
+    case Op.Conv1d: {
+      const ws = S(n.inputs[1]!), bs = n.inputs.length > 2 ? S(n.inputs[2]!) : -1;
+      const a = (n as GraphNode<typeof Op.Conv1d>).attrs;
+      const [C, L] = xv.dims as [number, number];
+      const [O, T] = values[y]!.dims as [number, number];
+      const K = values[n.inputs[1]!]!.dims[2]!;
+      out.push({ reads: bs >= 0 ? [xs, ws, bs] : [xs, ws], writes: [ys],
+        make: (at) => ({ k: Ik.Conv1dF, y: at(ys), x: at(xs), w: at(ws), b: bs >= 0 ? at(bs) : -1,
+          C, L, O, K, T, stride: a.stride, padding: a.padding, dilation: a.dilation }) });
+      return;
+    }
+    case Op.Relu: case Op.Sigmoid: case Op.Tanh: case Op.Step: case Op.Sign: {
+      const k = n.op === Op.Relu ? Ik.ReluF : n.op === Op.Sigmoid ? Ik.SigmoidF : n.op === Op.Tanh ? Ik.TanhF
+        : n.op === Op.Step ? Ik.StepF : Ik.SignF;
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), n: per, p0: 0, p1: 0 }) });
+      return;
+    }
+    case Op.LeakyRelu: {
+      const s = (n as GraphNode<typeof Op.LeakyRelu>).attrs.negativeSlope;
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.LeakyReluF, y: at(ys), x: at(xs), n: per, p0: s, p1: 0 }) });
+      return;
+    }
+    case Op.Softplus: {
+      const { beta, threshold } = (n as GraphNode<typeof Op.Softplus>).attrs;
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.SoftplusF, y: at(ys), x: at(xs), n: per, p0: beta, p1: threshold }) });
+      return;
+    }
+    case Op.Softmax: case Op.LogSoftmax: {
+      const { outer, C, inner } = axisSplit(xv.dims, (n as GraphNode<typeof Op.Softmax>).attrs.axis);
+      const k = n.op === Op.Softmax ? Ik.SoftmaxF : Ik.LogSoftmaxF;
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), outer, C, inner }) });
+      return;
+    }
+    case Op.Reshape:
+      return; // a view: same storage, nothing to run
+  }
+}
+
+function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => number, G: (v: number) => number,
+                      needsGrad: readonly boolean[], written: Set<number>,
+                      zeroThenWrite: (sid: number, list: ProtoInstr[]) => void, out: ProtoInstr[]): void {
+  const x = n.inputs[0]!;
+  const y = n.outputs[0]!;
+  const dy = G(y);
+  // nothing flows into this node's output (e.g. behind a step/sign unit): its inputs get no
+  // contribution from it, which is the zero gradient
+  if (dy < 0 || !written.has(dy) || !needsGrad[y]) return;
+  const xv = values[x]!;
+  const per = sizeOf(xv.dims);
+  const dxs = needsGrad[x] ? G(x) : -1;
+  switch (n.op) {
+    case Op.Dense: case Op.Conv1d: {
+      const w = n.inputs[1]!, b = n.inputs.length > 2 ? n.inputs[2]! : -1;
+      const dws = needsGrad[w] ? G(w) : -1;
+      const dbs = b >= 0 && needsGrad[b] ? G(b) : -1;
+      if (dxs < 0 && dws < 0 && dbs < 0) return;
+      if (dxs >= 0) zeroThenWrite(dxs, out);
+      // NOTE: a frozen weight with a trainable input still needs dx: the kernels take a scratch
+      // dw target only when the weight is trainable; otherwise dw goes to -1 and is skipped.
+      const xs = S(x), ws = S(w);
+      const writes = [dxs, dws, dbs].filter((s) => s >= 0);
+      if (n.op === Op.Dense) {
+        const I = xv.dims[0]!, O = values[y]!.dims[0]!;
+        out.push({ reads: [dy, xs, ws], writes, make: (at) => ({ k: Ik.DenseB, dx: dxs >= 0 ? at(dxs) : -1,
+          dw: dws >= 0 ? at(dws) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), x: at(xs), w: at(ws), I, O }) });
+      } else {
+        const a = (n as GraphNode<typeof Op.Conv1d>).attrs;
+        const [C, L] = xv.dims as [number, number];
+        const [O, T] = values[y]!.dims as [number, number];
+        const K = values[w]!.dims[2]!;
+        out.push({ reads: [dy, xs, ws], writes, make: (at) => ({ k: Ik.Conv1dB, dx: dxs >= 0 ? at(dxs) : -1,
+          dw: dws >= 0 ? at(dws) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), x: at(xs), w: at(ws),
+          C, L, O, K, T, stride: a.stride, padding: a.padding, dilation: a.dilation }) });
+      }
+      return;
+    }
+    case Op.Reshape:
+      return; // the gradient storage is shared with the input's
+    case Op.Step: case Op.Sign:
+      return; // zero derivative almost everywhere
+    default:
+      break;
+  }
+  if (dxs < 0) return;
+  zeroThenWrite(dxs, out);
+  switch (n.op) {
+    case Op.Relu: case Op.Sigmoid: case Op.Tanh: {
+      const k = n.op === Op.Relu ? Ik.ReluB : n.op === Op.Sigmoid ? Ik.SigmoidB : Ik.TanhB;
+      const ys = S(y);
+      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), s: at(ys), n: per, p0: 0, p1: 0 }) });
+      return;
+    }
+    case Op.LeakyRelu: {
+      const s = (n as GraphNode<typeof Op.LeakyRelu>).attrs.negativeSlope;
+      const xs = S(x);
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.LeakyReluB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: s, p1: 0 }) });
+      return;
+    }
+    case Op.Softplus: {
+      const { beta, threshold } = (n as GraphNode<typeof Op.Softplus>).attrs;
+      const xs = S(x);
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.SoftplusB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: beta, p1: threshold }) });
+      return;
+    }
+    case Op.Softmax: case Op.LogSoftmax: {
+      const { outer, C, inner } = axisSplit(xv.dims, (n as GraphNode<typeof Op.Softmax>).attrs.axis);
+      const k = n.op === Op.Softmax ? Ik.SoftmaxB : Ik.LogSoftmaxB;
+      const ys = S(y);
+      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), y: at(ys), outer, C, inner }) });
+      return;
+    }
+  }
+}
+
+/** (outer per sample, C, inner) around a per-sample axis */
+function axisSplit(dims: readonly number[], axis: number): { outer: number; C: number; inner: number } {
+  return { outer: sizeOf(dims.slice(0, axis)), C: dims[axis]!, inner: sizeOf(dims.slice(axis + 1)) };
+}
+
+/** Greedy by size: largest first, at the lowest offset not overlapping a placed buffer whose
+ * lifetime intersects. Returns the pool's size in bytes. */
+function placeGreedy(pool: Storage[], bytesOf: (s: Storage) => number): number {
+  const order = [...pool].sort((p, q) => bytesOf(q) - bytesOf(p) || p.first - q.first);
+  const placed: Storage[] = [];
+  let top = 0;
+  for (const s of order) {
+    const size = bytesOf(s);
+    const clash = placed.filter((p) => p.first <= s.last && s.first <= p.last)
+      .sort((p, q) => p.offset - q.offset);
+    let off = 0;
+    for (const p of clash) {
+      if (off + size <= p.offset) break;
+      off = Math.max(off, alignUp(p.offset + bytesOf(p), ARENA_ALIGN));
+    }
+    s.offset = off;
+    placed.push(s);
+    top = Math.max(top, off + size);
+  }
+  return top;
+}
+
+function peakLive(pool: readonly Storage[], bytesOf: (s: Storage) => number, steps: number): number {
+  let peak = 0;
+  for (let t = 0; t < Math.max(1, steps); t++) {
+    let live = 0;
+    for (const s of pool) if (s.first <= t && t <= s.last) live += bytesOf(s);
+    if (live > peak) peak = live;
+  }
+  return peak;
+}
