@@ -146,13 +146,21 @@ export class Model {
     return this.lossCell;
   }
 
-  /** Forward + loss on the first b rows of the input and target views; returns the loss. */
-  computeLoss(b: number = this.maxBatch): number {
+  /**
+   * Forward + loss on the first b rows of the input and target views; returns the loss.
+   * `probes` also records the training-health probes (see `health()`).
+   */
+  computeLoss(b: number = this.maxBatch, probes = false): number {
+    this.forwardLoss(b, probes);
+    return this.f32[this.plan.lossAt]!;
+  }
+
+  /** computeLoss without a return value (read lossView[0]): allocation-free in every caller. */
+  forwardLoss(b: number = this.maxBatch, probes = false): void {
     this.needTraining();
     this.checkBatch(b);
-    execute(this.plan.forward, this.f32, this.i32, b);
+    execute(this.plan.forward, this.f32, this.i32, b, probes);
     execute(this.plan.lossForward, this.f32, this.i32, b);
-    return this.f32[this.plan.lossAt]!;
   }
 
   /** Sets every parameter gradient to 0 (gradients accumulate otherwise). */
