@@ -115,17 +115,7 @@ export function loadDataFile(path: string, opts: LoadOptions = {}): LoadedData {
   if (opts.requireLabel === true) {
     throw new EdgennError('DATA', `a .${format} file holds features only; give the labels in a separate labels file`, { file: path });
   }
-  let dims: number[];
-  let data: Float32Array;
-  if (format === 'npy') {
-    const a = readNpyFile(path, { maxBytes });
-    dims = a.dims;
-    data = a.toFloat32();
-  } else {
-    const t = parseJsonTensor(readText(path, maxBytes), { file: path, allowNonFinite });
-    dims = t.dims;
-    data = t.data;
-  }
+  const { dims, data } = readTensorFile(format, path, maxBytes, allowNonFinite);
   if (!allowNonFinite) checkFinite(data, dims, path);
   return { file: path, dims, data };
 }
@@ -155,20 +145,19 @@ export function loadLabelsFile(path: string, opts: LoadOptions = {}): LoadedData
     }
     return { file: path, dims: C === 1 ? [N] : [N, C], data: t.data, columns: t.columns };
   }
-  let dims: number[];
-  let data: Float32Array;
-  if (format === 'npy') {
-    const a = readNpyFile(path, { maxBytes });
-    dims = a.dims;
-    data = a.toFloat32();
-  } else {
-    const t = parseJsonTensor(readText(path, maxBytes), { file: path, allowNonFinite });
-    dims = t.dims;
-    data = t.data;
-  }
+  const { dims, data } = readTensorFile(format, path, maxBytes, allowNonFinite);
   if (dims.length !== 1 && dims.length !== 2) {
     throw new EdgennError('SHAPE', 'labels must be [N] or [N, C]', { file: path, expected: 'rank 1 or 2', actual: `[${dims.join(', ')}]` });
   }
   if (!allowNonFinite) checkFinite(data, dims, path);
   return { file: path, dims, data };
+}
+
+/** A .npy or .json file as float32 with its dims. */
+function readTensorFile(format: 'npy' | 'json', path: string, maxBytes: number, allowNonFinite: boolean): { dims: number[]; data: Float32Array } {
+  if (format === 'npy') {
+    const a = readNpyFile(path, { maxBytes });
+    return { dims: a.dims, data: a.toFloat32() };
+  }
+  return parseJsonTensor(readText(path, maxBytes), { file: path, allowNonFinite });
 }

@@ -1,17 +1,8 @@
 // checkClassLabels and checkFinite: accept good data, name the first bad row/element and value.
 import { describe, expect, test } from 'vitest';
 import { checkClassLabels, checkFinite, formatIndex } from '../../../importers/data/index.js';
-import { EdgennError } from '../../../runtime/errors.js';
+import { catchErr } from '../../helpers/errors.js';
 
-function catchErr(f: () => unknown): EdgennError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EdgennError);
-    return e as EdgennError;
-  }
-  throw new Error('expected an EdgennError, nothing was thrown');
-}
 
 describe('checkClassLabels', () => {
   test('integers in [0, C) pass; ignoreIndex passes', () => {

@@ -3,17 +3,8 @@
 // what a correct decimal → float32 conversion yields.
 import { describe, expect, test } from 'vitest';
 import { parseCsv } from '../../../importers/data/index.js';
-import { EdgennError } from '../../../runtime/errors.js';
+import { catchErr } from '../../helpers/errors.js';
 
-function catchErr(f: () => unknown): EdgennError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EdgennError);
-    return e as EdgennError;
-  }
-  throw new Error('expected an EdgennError, nothing was thrown');
-}
 const f32 = (xs: number[]): number[] => xs.map((x) => Math.fround(x));
 
 describe('parseCsv: happy paths', () => {

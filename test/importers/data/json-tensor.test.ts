@@ -2,17 +2,8 @@
 // Tolerance: exact equality (values are Math.fround of the JSON numbers).
 import { describe, expect, test } from 'vitest';
 import { parseJsonTensor } from '../../../importers/data/index.js';
-import { EdgennError } from '../../../runtime/errors.js';
+import { catchErr } from '../../helpers/errors.js';
 
-function catchErr(f: () => unknown): EdgennError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EdgennError);
-    return e as EdgennError;
-  }
-  throw new Error('expected an EdgennError, nothing was thrown');
-}
 
 describe('parseJsonTensor: happy paths', () => {
   test('{dims, data} flat form (extra keys ignored)', () => {

@@ -8,17 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   encodeNpy, loadDataFile, loadLabelsFile, readNpyFile, writeNpyFile,
 } from '../../../importers/data/index.js';
-import { EdgennError } from '../../../runtime/errors.js';
+import { catchErr } from '../../helpers/errors.js';
 
-function catchErr(f: () => unknown): EdgennError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EdgennError);
-    return e as EdgennError;
-  }
-  throw new Error('expected an EdgennError, nothing was thrown');
-}
 
 let dir = '';
 const p = (name: string): string => join(dir, name);

@@ -4,7 +4,7 @@
 // Math.fround of the same float64, which is what a correct rounding produces).
 import { describe, expect, test } from 'vitest';
 import { decodeNpy, encodeNpy, type NpyArray } from '../../../importers/data/index.js';
-import { EdgennError } from '../../../runtime/errors.js';
+import { catchErr } from '../../helpers/errors.js';
 
 type Descr = string;
 
@@ -58,15 +58,6 @@ function npy(descr: Descr, shape: number[], values: readonly number[], opts: { f
   return npyRaw(dict(descr, shape, opts.fortran), payload(descr, values), opts.major ?? 1);
 }
 
-function catchErr(f: () => unknown): EdgennError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(EdgennError);
-    return e as EdgennError;
-  }
-  throw new Error('expected an EdgennError, nothing was thrown');
-}
 
 // Values chosen per dtype to hit the sign bit, the extremes and a byte-order-sensitive pattern.
 const CASES: { descr: string; values: number[]; float: boolean }[] = [
