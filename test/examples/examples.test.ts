@@ -1,5 +1,5 @@
 // Runs every example program in examples/ (the README quotes them) through its exported main()
-// and checks it does what its header says, in well under 2 s each.
+// and checks it does what its header says.
 // Tolerances: learning checks are thresholds on the examples' own goals (XOR outputs on the right
 // side of 0.5, y = 2x + 1 recovered within 0.05 after 500 SGD steps — the fit converges
 // geometrically, the residual is ~1e-4); checkpoint and JSON round trips are exact (bit-identical).
@@ -13,11 +13,9 @@ import * as json from '../../examples/json-model.js';
 
 const quiet = (): void => undefined;
 
+/** Runs an example (no timing assertion: performance claims come from benchmarks). */
 function timed<T>(f: () => T): T {
-  const t0 = performance.now();
-  const r = f();
-  expect(performance.now() - t0).toBeLessThan(2000);
-  return r;
+  return f();
 }
 
 describe('examples', () => {
