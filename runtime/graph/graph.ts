@@ -4,7 +4,14 @@
 //
 // Shapes: a *batched* value has a leading batch dimension that is not stored in `dims`; its real
 // shape is [b, ...dims] for the batch b of a run (b <= the compiled maximum). Parameters and
-// constants are unbatched: their shape is exactly `dims`.
+// constants are unbatched: their shape is exactly `dims`. Inputs and activations may be unbatched
+// too (static shapes, e.g. an ONNX model without a dynamic batch axis, or shape arithmetic): an
+// unbatched value is the same for every run whatever the batch.
+//
+// Element types: every value occupies 4-byte cells of the arena. 'f32' values are read through
+// the Float32Array view, 'i32' values (indices, masks, booleans as 0/1, small integers) through
+// the Int32Array view at the same index. Importers map their richer types onto these two (see
+// importers/onnx/import.ts for ONNX's float64/int64/int8/uint8/bool).
 
 /** Op kinds: a numeric tag per op so dispatch is an exhaustive switch, never a string lookup. */
 export const Op = {
@@ -20,6 +27,35 @@ export const Op = {
   LogSoftmax: 9,
   Conv1d: 10,
   Reshape: 11,
+  /** float elementwise math (exp, log, elu, gelu, clip, ...): runtime/ops/unary.ts */
+  Math: 12,
+  /** two-input elementwise op with broadcasting (add, mul, pow, max, equal, ...): runtime/ops/binary.ts */
+  Binary: 13,
+  /** where(cond, x, y) with broadcasting: runtime/ops/where.ts */
+  Where: 14,
+  /** (batched) matrix product with broadcasting over leading dims: runtime/ops/matmul.ts */
+  MatMul: 15,
+  Transpose: 16,
+  Concat: 17,
+  Gather: 18,
+  /** sum / mean over axes: runtime/ops/reduce.ts */
+  Reduce: 19,
+  ArgMax: 20,
+  /** element type conversion (f32 <-> i32, integer wrap-around): runtime/ops/cast.ts */
+  Cast: 21,
+  /** a copy (graph outputs that would otherwise alias an input or a constant) */
+  Copy: 22,
+  /** 2-D convolution (1-D as H = 1) with groups and asymmetric padding: runtime/ops/conv2d.ts */
+  Conv2d: 23,
+  /** negative log-likelihood over (N, C, D) log-probabilities: runtime/ops/nll-loss.ts */
+  NllLoss: 24,
+  /** QuantizeLinear / DequantizeLinear (per tensor, per axis, blocked): runtime/ops/quantize.ts */
+  Quantize: 25,
+  Dequantize: 26,
+  /** DynamicQuantizeLinear: y (uint8), scale, zero point from the tensor's own range */
+  DynQuantize: 27,
+  /** QLinearMatMul and MatMulInteger: integer matmul with zero points (and requantization) */
+  QMatMul: 28,
 } as const;
 export type OpKind = (typeof Op)[keyof typeof Op];
 
@@ -36,6 +72,23 @@ export const OP_NAMES: Readonly<Record<OpKind, string>> = {
   [Op.LogSoftmax]: 'log_softmax',
   [Op.Conv1d]: 'conv1d',
   [Op.Reshape]: 'reshape',
+  [Op.Math]: 'math',
+  [Op.Binary]: 'binary',
+  [Op.Where]: 'where',
+  [Op.MatMul]: 'matmul',
+  [Op.Transpose]: 'transpose',
+  [Op.Concat]: 'concat',
+  [Op.Gather]: 'gather',
+  [Op.Reduce]: 'reduce',
+  [Op.ArgMax]: 'argmax',
+  [Op.Cast]: 'cast',
+  [Op.Copy]: 'copy',
+  [Op.Conv2d]: 'conv2d',
+  [Op.NllLoss]: 'nll_loss',
+  [Op.Quantize]: 'quantize',
+  [Op.Dequantize]: 'dequantize',
+  [Op.DynQuantize]: 'dynamic_quantize',
+  [Op.QMatMul]: 'qmatmul',
 };
 
 export interface NoAttrs { readonly _?: never }
@@ -48,6 +101,33 @@ export interface Conv1dAttrs {
   readonly padding: number;
   readonly dilation: number;
 }
+
+/** Math: fn is a UnaryFn (runtime/ops/unary.ts); p0/p1 its parameters (alpha, gamma, min, max) */
+export interface MathAttrs { readonly fn: number; readonly p0: number; readonly p1: number }
+/** Binary: fn is a BinaryFn (runtime/ops/binary.ts); wrap is the integer result type (IntWrap) */
+export interface BinaryAttrs { readonly fn: number; readonly wrap: number }
+export interface MatMulAttrs { readonly transA: boolean; readonly transB: boolean; readonly alpha: number }
+/** perm over the full dims (batch axis first when batched; it must stay first) */
+export interface TransposeAttrs { readonly perm: readonly number[] }
+/** axes count the full dims (batch axis = 0 when batched) */
+export interface AxisAttrs { readonly axis: number }
+export interface ReduceAttrs { readonly fn: number; readonly axes: readonly number[]; readonly keepDims: boolean }
+export interface ArgMaxAttrs { readonly axis: number; readonly keepDims: boolean; readonly selectLastIndex: boolean }
+/** Cast: to the storage type of the output; wrap = integer result type (IntWrap) */
+export interface CastAttrs { readonly wrap: number }
+export interface Conv2dAttrs {
+  readonly strides: readonly [number, number];
+  /** top, left, bottom, right */
+  readonly pads: readonly [number, number, number, number];
+  readonly dilations: readonly [number, number];
+  readonly group: number;
+}
+export interface NllLossAttrs { readonly reduction: 'none' | 'sum' | 'mean'; readonly ignoreIndex: number | null }
+/** Quantize/Dequantize: axis over the full dims (-1 = per tensor), blockSize 0 = not blocked;
+ * qmin/qmax the integer range (int8 -128..127, uint8 0..255) */
+export interface QuantAttrs { readonly axis: number; readonly blockSize: number; readonly qmin: number; readonly qmax: number }
+/** QMatMul: requantize = QLinearMatMul (with output scale and zero point) vs MatMulInteger (int32) */
+export interface QMatMulAttrs { readonly requantize: boolean; readonly qmin: number; readonly qmax: number }
 
 /** Attributes per op kind: the compiler proves every op gets the record it expects. */
 export interface OpAttrs {
@@ -63,7 +143,28 @@ export interface OpAttrs {
   [Op.LogSoftmax]: SoftmaxAttrs;
   [Op.Conv1d]: Conv1dAttrs;
   [Op.Reshape]: NoAttrs;
+  [Op.Math]: MathAttrs;
+  [Op.Binary]: BinaryAttrs;
+  [Op.Where]: NoAttrs;
+  [Op.MatMul]: MatMulAttrs;
+  [Op.Transpose]: TransposeAttrs;
+  [Op.Concat]: AxisAttrs;
+  [Op.Gather]: AxisAttrs;
+  [Op.Reduce]: ReduceAttrs;
+  [Op.ArgMax]: ArgMaxAttrs;
+  [Op.Cast]: CastAttrs;
+  [Op.Copy]: NoAttrs;
+  [Op.Conv2d]: Conv2dAttrs;
+  [Op.NllLoss]: NllLossAttrs;
+  [Op.Quantize]: QuantAttrs;
+  [Op.Dequantize]: QuantAttrs;
+  [Op.DynQuantize]: NoAttrs;
+  [Op.QMatMul]: QMatMulAttrs;
 }
+
+/** Integer result types of integer arithmetic and casts: values wrap around like the type. */
+export const IntWrap = { None: 0, I32: 1, I8: 2, U8: 3, Bool: 4 } as const;
+export type IntWrapKind = (typeof IntWrap)[keyof typeof IntWrap];
 
 export type ValueRole = 'input' | 'param' | 'const' | 'activation';
 export type DType = 'f32' | 'i32';
@@ -78,15 +179,20 @@ export interface Value {
   readonly batched: boolean;
   /** parameters only: updated by the optimizer (frozen parameters behave like constants) */
   trainable: boolean;
-  /** parameters and constants: initial contents, copied into the arena at compile time */
-  init: Float32Array | null;
+  /** parameters and constants: initial contents, copied into the arena at compile time
+   * (Int32Array exactly when dtype is 'i32') */
+  init: Float32Array | Int32Array | null;
 }
 
 export interface GraphNode<K extends OpKind = OpKind> {
   readonly id: number;
   readonly op: K;
   readonly name: string;
-  /** value ids; Dense: [x, w, b?], Conv1d: [x, w, b?], others: [x] */
+  /** value ids; Dense: [x, w, b?], Conv1d/Conv2d: [x, w, b?], Binary: [x0, x1], Where: [c, x, y],
+   * Concat: [x0, x1, ...], Gather: [data, indices], NllLoss: [logp, target, weight?],
+   * Quantize: [x, scale, zeroPoint], Dequantize: [q, scale, zeroPoint],
+   * QMatMul: [a, aZero, b, bZero] (MatMulInteger) or [a, aScale, aZero, b, bScale, bZero, yScale, yZero],
+   * others: [x] */
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];
   readonly attrs: OpAttrs[K];
@@ -103,6 +209,12 @@ export function sizeOf(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;
   return n;
+}
+
+/** Full dims with the batch axis as -1 (BATCH) in front when batched. */
+export const BATCH = -1;
+export function fullDims(v: Value): number[] {
+  return v.batched ? [BATCH, ...v.dims] : [...v.dims];
 }
 
 export function fmtDims(v: Value): string {

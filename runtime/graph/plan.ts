@@ -11,8 +11,14 @@
 // relative offset in the grads block as the parameter in the params block).
 import { Arena, alignUp, ARENA_ALIGN } from '../arena.js';
 import { EdgennError } from '../errors.js';
-import { Op, sizeOf, type Graph, type GraphNode, type Value } from './graph.js';
-import { Ik, type Instr, type LossInstr } from './instr.js';
+import { Op, sizeOf, fullDims, type Graph, type GraphNode, type Value, type ReduceAttrs, type QuantAttrs } from './graph.js';
+import { Ik, type Instr, type LossInstr, type Conv2dGeo } from './instr.js';
+import { broadcastGeometry } from '../ops/broadcast.js';
+import { binaryIsDifferentiable } from '../ops/binary.js';
+import { matmulGeometry } from '../ops/matmul.js';
+import { transposeGeometry } from '../ops/transpose.js';
+import { reduceGeometry, ReduceFn } from '../ops/reduce.js';
+import { NllReduction } from '../ops/nll-loss.js';
 import { checkLossSpec, lossTakesIndices, type LossSpec } from '../losses/spec.js';
 import { lossScratchFloats, lossRowFloats, lossAttrs } from '../losses/dispatch.js';
 
@@ -30,6 +36,9 @@ export interface PlanOptions {
   /** place the arena inside this buffer (e.g. a WebAssembly.Memory's) at byte `base` */
   readonly backing?: { readonly buffer: ArrayBuffer; readonly base: number };
 }
+
+/** Largest arena planned (2 GiB - 1: the ArrayBuffer size every Node >= 18 accepts). */
+export const MAX_ARENA_BYTES = 2 ** 31 - 1;
 
 type StorageClass = 'param' | 'const' | 'pinned' | 'pool';
 
@@ -141,8 +150,9 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
   const needsGrad: boolean[] = values.map((v) =>
     training && ((v.role === 'param' && v.trainable) || (v.role === 'input' && opts.inputGrads === true)));
   if (training) {
+    // only float values carry gradients: an index, mask or integer result stops the flow
     for (const n of graph.nodes) {
-      if (n.inputs.some((i) => needsGrad[i])) for (const o of n.outputs) needsGrad[o] = true;
+      if (n.inputs.some((i) => needsGrad[i])) for (const o of n.outputs) if (values[o]!.dtype === 'f32') needsGrad[o] = true;
     }
   }
   const gradStorage: number[] = new Array(values.length).fill(-1);
@@ -174,7 +184,7 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
   if (training && opts.probes === true) {
     for (const n of graph.nodes) {
       const kind = n.op === Op.Relu ? 'dead' : n.op === Op.Sigmoid ? 'sat-sigmoid' : n.op === Op.Tanh ? 'sat-tanh' : null;
-      if (kind === null) continue;
+      if (kind === null || !values[n.outputs[0]!]!.batched) continue;
       const sid = newStorage(`probe(${n.name})`, 2, false, 'pinned');
       const y = S(n.outputs[0]!);
       const per = sizeOf(values[n.outputs[0]!]!.dims);
@@ -286,6 +296,10 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
   blocks.pinned = blocks.consts + constBytes;
   blocks.pool = blocks.pinned + pinnedBytes;
   const total = blocks.pool + poolBytes;
+  if (!(total <= MAX_ARENA_BYTES)) {
+    throw new EdgennError('LIMIT', 'the model needs a larger arena than one ArrayBuffer can be',
+      { expected: `<= ${MAX_ARENA_BYTES} bytes`, actual: `${total} bytes for batch ${B}` });
+  }
   const arena = opts.backing !== undefined
     ? new Arena(total, opts.backing.buffer, opts.backing.base)
     : new Arena(total);
@@ -304,7 +318,9 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
 
   // copy initial contents of parameters and constants
   for (const v of values) {
-    if (v.init !== null && (v.role === 'param' || v.role === 'const')) arena.f32.set(v.init, at(S(v.id)));
+    if (v.init === null || (v.role !== 'param' && v.role !== 'const')) continue;
+    if (v.init instanceof Int32Array) arena.i32.set(v.init, at(S(v.id)));
+    else arena.f32.set(v.init, at(S(v.id)));
   }
   if (lossWeight !== null) arena.f32.set(lossWeight, at(weightSid));
   if (gOut >= 0) arena.f32[at(gOut)] = 1;
@@ -351,14 +367,17 @@ function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => n
   const x = n.inputs[0]!;
   const y = n.outputs[0]!;
   const xs = S(x), ys = S(y);
-  const xv = values[x]!;
+  const xv = values[x]!, yv = values[y]!;
   const per = sizeOf(xv.dims);
+  const bt = yv.batched || xv.batched ? 1 : 0;
+  const ins = n.inputs.map(S);
   switch (n.op) {
     case Op.Dense: {
       const ws = S(n.inputs[1]!), bs = n.inputs.length > 2 ? S(n.inputs[2]!) : -1;
-      const I = xv.dims[0]!, O = values[y]!.dims[0]!;
+      const I = xv.dims[xv.dims.length - 1]!, O = values[n.inputs[1]!]!.dims[0]!;
+      const R = sizeOf(xv.dims.slice(0, -1));
       out.push({ reads: bs >= 0 ? [xs, ws, bs] : [xs, ws], writes: [ys],
-        make: (at) => ({ k: Ik.DenseF, y: at(ys), x: at(xs), w: at(ws), b: bs >= 0 ? at(bs) : -1, I, O }) });
+        make: (at) => ({ k: Ik.DenseF, y: at(ys), x: at(xs), w: at(ws), b: bs >= 0 ? at(bs) : -1, I, O, R, bt }) });
       return;
     }
     case Op.Conv1d: {
@@ -375,27 +394,139 @@ function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => n
     case Op.Relu: case Op.Sigmoid: case Op.Tanh: case Op.Step: case Op.Sign: {
       const k = n.op === Op.Relu ? Ik.ReluF : n.op === Op.Sigmoid ? Ik.SigmoidF : n.op === Op.Tanh ? Ik.TanhF
         : n.op === Op.Step ? Ik.StepF : Ik.SignF;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), n: per, p0: 0, p1: 0 }) });
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), n: per, p0: 0, p1: 0, bt }) });
       return;
     }
     case Op.LeakyRelu: {
       const s = (n as GraphNode<typeof Op.LeakyRelu>).attrs.negativeSlope;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.LeakyReluF, y: at(ys), x: at(xs), n: per, p0: s, p1: 0 }) });
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.LeakyReluF, y: at(ys), x: at(xs), n: per, p0: s, p1: 0, bt }) });
       return;
     }
     case Op.Softplus: {
       const { beta, threshold } = (n as GraphNode<typeof Op.Softplus>).attrs;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.SoftplusF, y: at(ys), x: at(xs), n: per, p0: beta, p1: threshold }) });
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.SoftplusF, y: at(ys), x: at(xs), n: per, p0: beta, p1: threshold, bt }) });
       return;
     }
     case Op.Softmax: case Op.LogSoftmax: {
       const { outer, C, inner } = axisSplit(xv.dims, (n as GraphNode<typeof Op.Softmax>).attrs.axis);
       const k = n.op === Op.Softmax ? Ik.SoftmaxF : Ik.LogSoftmaxF;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), outer, C, inner }) });
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), outer, C, inner, bt }) });
       return;
     }
     case Op.Reshape:
       return; // a view: same storage, nothing to run
+    case Op.Math: {
+      const { fn, p0, p1 } = (n as GraphNode<typeof Op.Math>).attrs;
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.MathF, fn, y: at(ys), x: at(xs), n: per, p0, p1, bt }) });
+      return;
+    }
+    case Op.Binary: {
+      const { fn, wrap } = (n as GraphNode<typeof Op.Binary>).attrs;
+      const g = broadcastGeometry(fullDims(yv), n.inputs.map((i) => fullDims(values[i]!)));
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.BinaryF, fn, wrap, y: at(ys), x0: at(ins[0]!), x1: at(ins[1]!),
+        os0: g.outerStride[0]!, os1: g.outerStride[1]!, st0: g.strides[0]!, st1: g.strides[1]!,
+        per: g.per, rank: g.rank, shape: g.shape, idx: g.idx, bt }) });
+      return;
+    }
+    case Op.Where: {
+      const g = broadcastGeometry(fullDims(yv), n.inputs.map((i) => fullDims(values[i]!)));
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.WhereF, y: at(ys), c: at(ins[0]!), x0: at(ins[1]!), x1: at(ins[2]!),
+        osc: g.outerStride[0]!, os0: g.outerStride[1]!, os1: g.outerStride[2]!, stc: g.strides[0]!, st0: g.strides[1]!, st1: g.strides[2]!,
+        per: g.per, rank: g.rank, shape: g.shape, idx: g.idx, bt }) });
+      return;
+    }
+    case Op.MatMul: {
+      const a = (n as GraphNode<typeof Op.MatMul>).attrs;
+      const g = matmulGeometry(n.name, fullDims(xv), fullDims(values[n.inputs[1]!]!), a.transA, a.transB);
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.MatMulF, y: at(ys), a: at(ins[0]!), b: at(ins[1]!), alpha: a.alpha, bt,
+        osA: g.osA, osB: g.osB, osY: g.osY, P: g.P, offA: g.offA, offB: g.offB, M: g.M, K: g.K, N: g.N,
+        sAm: g.sAm, sAk: g.sAk, sBk: g.sBk, sBn: g.sBn }) });
+      return;
+    }
+    case Op.Transpose: {
+      const t = transposeWalk(xv, (n as GraphNode<typeof Op.Transpose>).attrs.perm);
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.TransposeF, y: at(ys), x: at(xs), per, rank: t.shape.length,
+        shape: t.shape, st: t.strides, idx: new Int32Array(t.shape.length), bt }) });
+      return;
+    }
+    case Op.Concat: {
+      const ax = perSampleAxis(yv, (n as GraphNode<typeof Op.Concat>).attrs.axis);
+      const rows = sizeOf(yv.dims.slice(0, ax)), inner = sizeOf(yv.dims.slice(ax + 1));
+      const yRow = yv.dims[ax]! * inner;
+      let off = 0;
+      n.inputs.forEach((i, j) => {
+        const chunk = values[i]!.dims[ax]! * inner, o = off, is = ins[j]!;
+        off += chunk;
+        out.push({ reads: [is], writes: [ys], make: (at) => ({ k: Ik.ConcatF, y: at(ys), x: at(is), rows, chunk, yRow, off: o, bt }) });
+      });
+      return;
+    }
+    case Op.Gather: {
+      const g = gatherWalk(values, n);
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.GatherF, y: at(ys), x: at(ins[0]!), ind: at(ins[1]!), ...g, bt }) });
+      return;
+    }
+    case Op.Reduce: {
+      const r = reduceWalk(xv, (n as GraphNode<typeof Op.Reduce>).attrs);
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.ReduceF, y: at(ys), x: at(xs), ...r, idx: new Int32Array(r.rank), bt }) });
+      return;
+    }
+    case Op.ArgMax: {
+      const a = (n as GraphNode<typeof Op.ArgMax>).attrs;
+      const { outer, C, inner } = axisSplit(xv.dims, perSampleAxis(xv, a.axis));
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.ArgMaxF, y: at(ys), x: at(xs), outer, C, inner, selectLast: a.selectLastIndex, bt }) });
+      return;
+    }
+    case Op.Cast: {
+      const wrap = (n as GraphNode<typeof Op.Cast>).attrs.wrap;
+      const fromF32 = xv.dtype === 'f32', toF32 = yv.dtype === 'f32';
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.CastF, y: at(ys), x: at(xs), n: per, fromF32, toF32, wrap, bt }) });
+      return;
+    }
+    case Op.Copy:
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.CopyF, y: at(ys), x: at(xs), n: per, bt }) });
+      return;
+    case Op.Conv2d: {
+      const g = convWalk(values, n as GraphNode<typeof Op.Conv2d>);
+      const bs = n.inputs.length > 2 ? ins[2]! : -1;
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.Conv2dF, y: at(ys), x: at(xs), w: at(ins[1]!), b: bs >= 0 ? at(bs) : -1, ...g, bt }) });
+      return;
+    }
+    case Op.NllLoss: {
+      const g = nllWalk(values, n as GraphNode<typeof Op.NllLoss>);
+      const ws = n.inputs.length > 2 ? ins[2]! : -1;
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.NllF, y: at(ys), logp: at(xs), target: at(ins[1]!), w: ws >= 0 ? at(ws) : -1, ...g, bt }) });
+      return;
+    }
+    case Op.Quantize: case Op.Dequantize: {
+      const a = (n as GraphNode<typeof Op.Quantize>).attrs;
+      const g = quantWalk(xv, values[n.inputs[1]!]!, a);
+      const k = n.op === Op.Quantize ? Ik.QuantizeF : Ik.DequantizeF;
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), s: at(ins[1]!), zp: at(ins[2]!), ...g, qmin: a.qmin, qmax: a.qmax, bt }) });
+      return;
+    }
+    case Op.DynQuantize: {
+      const [o0, o1, o2] = n.outputs.map(S) as [number, number, number];
+      out.push({ reads: [xs], writes: [o0, o1, o2], make: (at) => ({ k: Ik.DynQuantizeF, y: at(o0), s: at(o1), zp: at(o2), x: at(xs), n: per, bt }) });
+      return;
+    }
+    case Op.QMatMul: {
+      const a = (n as GraphNode<typeof Op.QMatMul>).attrs;
+      const bv = values[n.inputs[1]!]!;
+      const g = matmulGeometry(n.name, fullDims(xv), fullDims(bv), false, false);
+      const len = (i: number): number => sizeOf(values[n.inputs[i]!]!.dims);
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.QMatMulF, y: at(ys), a: at(ins[0]!), b: at(ins[1]!),
+        azp: at(ins[2]!), nAzp: len(2), bzp: at(ins[3]!), nBzp: len(3),
+        aS: a.requantize ? at(ins[4]!) : -1, nAs: a.requantize ? len(4) : 1, bS: a.requantize ? at(ins[5]!) : -1, nBs: a.requantize ? len(5) : 1,
+        yS: a.requantize ? at(ins[6]!) : -1, yzp: a.requantize ? at(ins[7]!) : -1, qmin: a.qmin, qmax: a.qmax, bt,
+        osA: g.osA, osB: g.osB, osY: g.osY, P: g.P, offA: g.offA, offB: g.offB, M: g.M, K: g.K, N: g.N,
+        sAm: g.sAm, sAk: g.sAk, sBk: g.sBk, sBn: g.sBn }) });
+      return;
+    }
+    default: {
+      const never: never = n.op;
+      throw new EdgennError('UNSUPPORTED', `no forward for op ${String(never)}`, { node: n.name });
+    }
   }
 }
 
@@ -408,11 +539,20 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
   // nothing flows into this node's output (e.g. behind a step/sign unit): its inputs get no
   // contribution from it, which is the zero gradient
   if (dy < 0 || !written.has(dy) || !needsGrad[y]) return;
-  const xv = values[x]!;
+  const xv = values[x]!, yv = values[y]!;
   const per = sizeOf(xv.dims);
+  const bt = yv.batched || xv.batched ? 1 : 0;
   const dxs = needsGrad[x] ? G(x) : -1;
+  /** grad storage of input i when it needs one (zeroed before its first write), else -1 */
+  const gradIn = (i: number): number => {
+    const v = n.inputs[i];
+    if (v === undefined || !needsGrad[v]) return -1;
+    const g = G(v);
+    if (g >= 0) zeroThenWrite(g, out);
+    return g;
+  };
   switch (n.op) {
-    case Op.Dense: case Op.Conv1d: {
+    case Op.Dense: case Op.Conv1d: case Op.Conv2d: {
       const w = n.inputs[1]!, b = n.inputs.length > 2 ? n.inputs[2]! : -1;
       const dws = needsGrad[w] ? G(w) : -1;
       const dbs = b >= 0 && needsGrad[b] ? G(b) : -1;
@@ -423,10 +563,11 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
       const xs = S(x), ws = S(w);
       const writes = [dxs, dws, dbs].filter((s) => s >= 0);
       if (n.op === Op.Dense) {
-        const I = xv.dims[0]!, O = values[y]!.dims[0]!;
+        const I = xv.dims[xv.dims.length - 1]!, O = values[w]!.dims[0]!;
+        const R = sizeOf(xv.dims.slice(0, -1));
         out.push({ reads: [dy, xs, ws], writes, make: (at) => ({ k: Ik.DenseB, dx: dxs >= 0 ? at(dxs) : -1,
-          dw: dws >= 0 ? at(dws) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), x: at(xs), w: at(ws), I, O }) });
-      } else {
+          dw: dws >= 0 ? at(dws) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), x: at(xs), w: at(ws), I, O, R, bt }) });
+      } else if (n.op === Op.Conv1d) {
         const a = (n as GraphNode<typeof Op.Conv1d>).attrs;
         const [C, L] = xv.dims as [number, number];
         const [O, T] = values[y]!.dims as [number, number];
@@ -434,6 +575,10 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
         out.push({ reads: [dy, xs, ws], writes, make: (at) => ({ k: Ik.Conv1dB, dx: dxs >= 0 ? at(dxs) : -1,
           dw: dws >= 0 ? at(dws) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), x: at(xs), w: at(ws),
           C, L, O, K, T, stride: a.stride, padding: a.padding, dilation: a.dilation }) });
+      } else {
+        const g = convWalk(values, n as GraphNode<typeof Op.Conv2d>);
+        out.push({ reads: [dy, xs, ws], writes, make: (at) => ({ k: Ik.Conv2dB, dx: dxs >= 0 ? at(dxs) : -1,
+          dw: dws >= 0 ? at(dws) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), x: at(xs), w: at(ws), ...g, bt }) });
       }
       return;
     }
@@ -441,6 +586,77 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
       return; // the gradient storage is shared with the input's
     case Op.Step: case Op.Sign:
       return; // zero derivative almost everywhere
+    case Op.Binary: {
+      const { fn } = (n as GraphNode<typeof Op.Binary>).attrs;
+      if (!binaryIsDifferentiable(fn)) return;
+      const g = broadcastGeometry(fullDims(yv), n.inputs.map((i) => fullDims(values[i]!)));
+      const ins = n.inputs.map(S);
+      for (let side = 0; side < 2; side++) {
+        const d = gradIn(side);
+        if (d < 0) continue;
+        out.push({ reads: [dy, ...ins], writes: [d], make: (at) => ({ k: Ik.BinaryB, fn, side, dx: at(d), dy: at(dy), x0: at(ins[0]!), x1: at(ins[1]!),
+          os0: g.outerStride[0]!, os1: g.outerStride[1]!, st0: g.strides[0]!, st1: g.strides[1]!,
+          per: g.per, rank: g.rank, shape: g.shape, idx: new Int32Array(g.rank), bt }) });
+      }
+      return;
+    }
+    case Op.Where: {
+      const g = broadcastGeometry(fullDims(yv), n.inputs.map((i) => fullDims(values[i]!)));
+      const cs = S(n.inputs[0]!);
+      for (let side = 0; side < 2; side++) {
+        const d = gradIn(side + 1);
+        if (d < 0) continue;
+        out.push({ reads: [dy, cs], writes: [d], make: (at) => ({ k: Ik.WhereB, side, dx: at(d), dy: at(dy), c: at(cs),
+          osc: g.outerStride[0]!, osx: g.outerStride[side + 1]!, stc: g.strides[0]!, stx: g.strides[side + 1]!,
+          per: g.per, rank: g.rank, shape: g.shape, idx: new Int32Array(g.rank), bt }) });
+      }
+      return;
+    }
+    case Op.MatMul: {
+      const a = (n as GraphNode<typeof Op.MatMul>).attrs;
+      const das = gradIn(0), dbs = gradIn(1);
+      if (das < 0 && dbs < 0) return;
+      const g = matmulGeometry(n.name, fullDims(xv), fullDims(values[n.inputs[1]!]!), a.transA, a.transB);
+      const as = S(n.inputs[0]!), bs = S(n.inputs[1]!);
+      out.push({ reads: [dy, as, bs], writes: [das, dbs].filter((v) => v >= 0), make: (at) => ({ k: Ik.MatMulB,
+        da: das >= 0 ? at(das) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), a: at(as), b: at(bs), alpha: a.alpha, bt,
+        osA: g.osA, osB: g.osB, osY: g.osY, P: g.P, offA: g.offA, offB: g.offB, M: g.M, K: g.K, N: g.N,
+        sAm: g.sAm, sAk: g.sAk, sBk: g.sBk, sBn: g.sBn }) });
+      return;
+    }
+    case Op.Concat: {
+      const ax = perSampleAxis(yv, (n as GraphNode<typeof Op.Concat>).attrs.axis);
+      const rows = sizeOf(yv.dims.slice(0, ax)), inner = sizeOf(yv.dims.slice(ax + 1));
+      const yRow = yv.dims[ax]! * inner;
+      let off = 0;
+      n.inputs.forEach((i, j) => {
+        const chunk = values[i]!.dims[ax]! * inner, o = off;
+        off += chunk;
+        const d = gradIn(j);
+        if (d < 0) return;
+        out.push({ reads: [dy], writes: [d], make: (at) => ({ k: Ik.ConcatB, x: at(d), y: at(dy), rows, chunk, yRow, off: o, bt }) });
+      });
+      return;
+    }
+    case Op.Gather: {
+      const d = gradIn(0);
+      if (d < 0) return;
+      const g = gatherWalk(values, n);
+      const is = S(n.inputs[1]!);
+      out.push({ reads: [dy, is], writes: [d], make: (at) => ({ k: Ik.GatherB, x: at(d), y: at(dy), ind: at(is), ...g, bt }) });
+      return;
+    }
+    case Op.NllLoss: {
+      const d = gradIn(0);
+      if (d < 0) return;
+      const g = nllWalk(values, n as GraphNode<typeof Op.NllLoss>);
+      const ts = S(n.inputs[1]!), ws = n.inputs.length > 2 ? S(n.inputs[2]!) : -1;
+      out.push({ reads: ws >= 0 ? [dy, ts, ws] : [dy, ts], writes: [d], make: (at) => ({ k: Ik.NllB, logp: at(d), y: at(dy), target: at(ts),
+        w: ws >= 0 ? at(ws) : -1, ...g, bt }) });
+      return;
+    }
+    case Op.ArgMax: case Op.Quantize: case Op.Dequantize: case Op.DynQuantize: case Op.QMatMul:
+      return; // integer results: no gradient
     default:
       break;
   }
@@ -450,29 +666,111 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
     case Op.Relu: case Op.Sigmoid: case Op.Tanh: {
       const k = n.op === Op.Relu ? Ik.ReluB : n.op === Op.Sigmoid ? Ik.SigmoidB : Ik.TanhB;
       const ys = S(y);
-      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), s: at(ys), n: per, p0: 0, p1: 0 }) });
+      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), s: at(ys), n: per, p0: 0, p1: 0, bt }) });
       return;
     }
     case Op.LeakyRelu: {
       const s = (n as GraphNode<typeof Op.LeakyRelu>).attrs.negativeSlope;
       const xs = S(x);
-      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.LeakyReluB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: s, p1: 0 }) });
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.LeakyReluB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: s, p1: 0, bt }) });
       return;
     }
     case Op.Softplus: {
       const { beta, threshold } = (n as GraphNode<typeof Op.Softplus>).attrs;
       const xs = S(x);
-      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.SoftplusB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: beta, p1: threshold }) });
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.SoftplusB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: beta, p1: threshold, bt }) });
       return;
     }
     case Op.Softmax: case Op.LogSoftmax: {
       const { outer, C, inner } = axisSplit(xv.dims, (n as GraphNode<typeof Op.Softmax>).attrs.axis);
       const k = n.op === Op.Softmax ? Ik.SoftmaxB : Ik.LogSoftmaxB;
       const ys = S(y);
-      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), y: at(ys), outer, C, inner }) });
+      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), y: at(ys), outer, C, inner, bt }) });
       return;
     }
+    case Op.Math: {
+      const { fn, p0, p1 } = (n as GraphNode<typeof Op.Math>).attrs;
+      const xs = S(x);
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.MathB, fn, dx: at(dxs), dy: at(dy), x: at(xs), n: per, p0, p1, bt }) });
+      return;
+    }
+    case Op.Transpose: {
+      const t = transposeWalk(xv, (n as GraphNode<typeof Op.Transpose>).attrs.perm);
+      out.push({ reads: [dy], writes: [dxs], make: (at) => ({ k: Ik.TransposeB, x: at(dxs), y: at(dy), per, rank: t.shape.length,
+        shape: t.shape, st: t.strides, idx: new Int32Array(t.shape.length), bt }) });
+      return;
+    }
+    case Op.Reduce: {
+      const r = reduceWalk(xv, (n as GraphNode<typeof Op.Reduce>).attrs);
+      out.push({ reads: [dy], writes: [dxs], make: (at) => ({ k: Ik.ReduceB, x: at(dxs), y: at(dy), ...r, idx: new Int32Array(r.rank), bt }) });
+      return;
+    }
+    case Op.Cast: case Op.Copy:
+      out.push({ reads: [dy], writes: [dxs], make: (at) => ({ k: Ik.CopyB, x: at(dxs), y: at(dy), n: per, bt }) });
+      return;
+    default:
+      return;
   }
+}
+
+/** A full-dims axis as an axis of the stored dims (per-sample dims when batched). */
+function perSampleAxis(v: Value, axis: number): number {
+  return v.batched ? axis - 1 : axis;
+}
+
+function transposeWalk(xv: Value, perm: readonly number[]): { shape: Int32Array; strides: Int32Array } {
+  const p = xv.batched ? perm.slice(1).map((q) => q - 1) : perm;
+  return transposeGeometry(xv.dims, p);
+}
+
+function gatherWalk(values: readonly Value[], n: GraphNode): { rows: number; xRow: number; indRow: number; nInd: number; D: number; inner: number } {
+  const dv = values[n.inputs[0]!]!, iv = values[n.inputs[1]!]!;
+  const axis = (n as GraphNode<typeof Op.Gather>).attrs.axis;
+  const nInd = sizeOf(iv.dims);
+  if (!dv.batched && iv.batched) {
+    return { rows: 1, xRow: 0, indRow: nInd, nInd, D: dv.dims[0]!, inner: sizeOf(dv.dims.slice(1)) };
+  }
+  const ax = perSampleAxis(dv, axis);
+  const D = dv.dims[ax]!, inner = sizeOf(dv.dims.slice(ax + 1));
+  return { rows: sizeOf(dv.dims.slice(0, ax)), xRow: D * inner, indRow: 0, nInd, D, inner };
+}
+
+function reduceWalk(xv: Value, a: ReduceAttrs): { perIn: number; perOut: number; rank: number; shape: Int32Array; ost: Int32Array; scale: number } {
+  const axes = a.axes.map((q) => perSampleAxis(xv, q));
+  const g = reduceGeometry(xv.dims, axes);
+  return { perIn: sizeOf(xv.dims), perOut: g.perOut, rank: g.shape.length, shape: g.shape, ost: g.ost,
+    scale: a.fn === ReduceFn.Mean ? 1 / g.count : 1 };
+}
+
+function convWalk(values: readonly Value[], n: GraphNode<typeof Op.Conv2d>): Conv2dGeo {
+  const xv = values[n.inputs[0]!]!, wv = values[n.inputs[1]!]!, yv = values[n.outputs[0]!]!;
+  const a = n.attrs;
+  const img = xv.batched ? xv.dims : xv.dims.slice(1);
+  const oimg = yv.batched ? yv.dims : yv.dims.slice(1);
+  const N = xv.batched ? 1 : xv.dims[0]!;
+  const twoD = img.length === 3;
+  return {
+    N, C: img[0]!, H: twoD ? img[1]! : 1, W: img[img.length - 1]!, O: wv.dims[0]!,
+    KH: twoD ? wv.dims[2]! : 1, KW: wv.dims[wv.dims.length - 1]!, OH: twoD ? oimg[1]! : 1, OW: oimg[oimg.length - 1]!,
+    sh: a.strides[0], sw: a.strides[1], pt: a.pads[0], pl: a.pads[1], dilH: a.dilations[0], dilW: a.dilations[1], G: a.group,
+  };
+}
+
+function nllWalk(values: readonly Value[], n: GraphNode<typeof Op.NllLoss>): { N: number; C: number; D: number; reduction: number; hasIgnore: boolean; ignore: number } {
+  const lv = values[n.inputs[0]!]!;
+  const full = lv.batched ? [1, ...lv.dims] : lv.dims;
+  const a = n.attrs;
+  return { N: full[0]!, C: full[1]!, D: sizeOf(full.slice(2)),
+    reduction: a.reduction === 'none' ? NllReduction.None : a.reduction === 'sum' ? NllReduction.Sum : NllReduction.Mean,
+    hasIgnore: a.ignoreIndex !== null, ignore: a.ignoreIndex ?? 0 };
+}
+
+function quantWalk(xv: Value, sv: Value, a: QuantAttrs): { rows: number; D: number; inner: number; mode: number; bs: number } {
+  const per = sizeOf(xv.dims);
+  if (sizeOf(sv.dims) === 1 && a.blockSize === 0) return { rows: 1, D: per, inner: 1, mode: 0, bs: 0 };
+  const ax = perSampleAxis(xv, a.axis);
+  return { rows: sizeOf(xv.dims.slice(0, ax)), D: xv.dims[ax]!, inner: sizeOf(xv.dims.slice(ax + 1)),
+    mode: a.blockSize > 0 ? 2 : 1, bs: a.blockSize };
 }
 
 /** (outer per sample, C, inner) around a per-sample axis */
