@@ -5,13 +5,14 @@
 //
 // It is not a mosquitto manager for anything but tests (no TLS, anonymous access, loopback only).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+export const MOSQUITTO_PASSWD_BIN = '/usr/bin/mosquitto_passwd';
 
 export function requireMosquitto(): void {
   if (!fs.existsSync(MOSQUITTO_BIN)) {
@@ -31,6 +32,12 @@ export interface MosquittoOptions {
   readonly extra?: readonly string[];
   /** Bounded wait for the port to accept connections. Default 5000 ms. */
   readonly startTimeoutMs?: number;
+  /** false: only clients with a user name and password from `passwords` may connect. Default true. */
+  readonly allowAnonymous?: boolean;
+  /** user → password; written as a mosquitto password file (hashed by mosquitto_passwd -U). */
+  readonly passwords?: Readonly<Record<string, string>>;
+  /** Contents of an acl_file (see docs/mosquitto-acl.md). */
+  readonly acl?: string;
 }
 
 export interface Mosquitto {
@@ -82,7 +89,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const logFile = path.join(dir, 'mosquitto.log');
   const lines = [
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    `allow_anonymous ${opts.allowAnonymous === false ? 'false' : 'true'}`,
     `persistence ${opts.persistence === true ? 'true' : 'false'}`,
     `persistence_location ${dir}/`,
     'persistence_file mosquitto.db',
@@ -99,6 +106,17 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   // log or persistence file in our root-owned temp dir; `user root` keeps it as it is.
   if (typeof process.getuid === 'function' && process.getuid() === 0) lines.push('user root');
   if (opts.maxQueuedMessages !== undefined) lines.push(`max_queued_messages ${opts.maxQueuedMessages}`);
+  if (opts.passwords !== undefined) {
+    const pw = path.join(dir, 'passwords');
+    fs.writeFileSync(pw, Object.entries(opts.passwords).map(([u, p]) => `${u}:${p}`).join('\n') + '\n', { mode: 0o600 });
+    execFileSync(MOSQUITTO_PASSWD_BIN, ['-U', pw], { stdio: 'ignore', timeout: 10_000 });
+    lines.push(`password_file ${pw}`);
+  }
+  if (opts.acl !== undefined) {
+    const acl = path.join(dir, 'acl');
+    fs.writeFileSync(acl, opts.acl, { mode: 0o600 });
+    lines.push(`acl_file ${acl}`);
+  }
   lines.push(...(opts.extra ?? []));
   const confFile = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(confFile, lines.join('\n') + '\n');
