@@ -12,13 +12,17 @@
 //     closes first, so a record is only ever acknowledged by the broker;
 //   - subscriptions are remembered and re-made after every reconnect;
 //   - the Last Will is computed per connection attempt (it carries a fresh seq and timestamp);
-//   - secrets (password, private key, URL password) are scrubbed from every log line and error.
+//   - secrets (password, private key, URL password) are scrubbed from every log line and error;
+//   - the two MQTT 5 request/response properties (response topic, correlation data) pass through
+//     both ways: a received message carries them to onMessage, publish() sends them. On a 3.1.1
+//     connection there are none: received messages carry {} and publish() leaves them out (the
+//     protocol has no place for them), so callers need no branch on the protocol.
 //
-// It is not a broker client for arbitrary use: QoS 2, topic aliases and shared subscriptions are
-// deliberately absent.
+// It is not a broker client for arbitrary use: QoS 2, topic aliases, shared subscriptions and the
+// other MQTT 5 properties (user properties, content type, expiry) are deliberately absent.
 
 import mqtt from 'mqtt';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { EdgennError } from '../../runtime/errors.js';
 import { redactText, redactUrl, secretsOf } from './redact.js';
 
@@ -63,10 +67,23 @@ export interface ConnectInfo {
   readonly sessionPresent: boolean;
 }
 
+/** The MQTT 5 request/response properties (spec 3.3.2.3.5 and .6); never present on 3.1.1. */
+export interface MessageProperties {
+  /** Where the sender wants the answer published. */
+  readonly responseTopic?: string;
+  /** Opaque bytes the sender uses to match the answer to its request; echoed unchanged. */
+  readonly correlationData?: Buffer;
+}
+
 export interface PublishOptions {
   readonly qos: QoS;
   readonly retain?: boolean;
+  /** Sent on an MQTT 5 connection, silently left out on 3.1.1. */
+  readonly properties?: MessageProperties;
 }
+
+/** What a 3.1.1 message (or a v5 one without those properties) carries. */
+const NO_PROPERTIES: MessageProperties = Object.freeze({});
 
 /** The seam: what the rest of telemetry needs from an MQTT connection. */
 export interface Transport {
@@ -83,7 +100,8 @@ export interface Transport {
   subscribe(filter: string, qos: QoS): Promise<void>;
   onConnect(cb: (info: ConnectInfo) => void): void;
   onClose(cb: () => void): void;
-  onMessage(cb: (topic: string, payload: Buffer) => void): void;
+  /** `props` holds the MQTT 5 response topic / correlation data when the message had them. */
+  onMessage(cb: (topic: string, payload: Buffer, props: MessageProperties) => void): void;
   /** Closes for good. Pending publishes are rejected. */
   end(): Promise<void>;
 }
@@ -92,6 +110,18 @@ export interface Transport {
 function isProtocolRefusal(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   return code === 1 || code === 132;
+}
+
+/** The two request/response properties of a received v5 PUBLISH; the rest are not surfaced. */
+function propertiesOf(p: IPublishPacket['properties']): MessageProperties {
+  if (p === undefined) return NO_PROPERTIES;
+  const rt = p.responseTopic;
+  const cd = p.correlationData;
+  if (rt === undefined && cd === undefined) return NO_PROPERTIES;
+  return {
+    ...(typeof rt === 'string' ? { responseTopic: rt } : {}),
+    ...(cd !== undefined ? { correlationData: Buffer.from(cd) } : {}),
+  };
 }
 
 export function createMqttTransport(opts: TransportOptions): Transport {
@@ -112,7 +142,7 @@ class MqttTransport implements Transport {
   private readonly subs = new Map<string, QoS>();
   private readonly connectCbs: Array<(info: ConnectInfo) => void> = [];
   private readonly closeCbs: Array<() => void> = [];
-  private readonly messageCbs: Array<(topic: string, payload: Buffer) => void> = [];
+  private readonly messageCbs: Array<(topic: string, payload: Buffer, props: MessageProperties) => void> = [];
 
   constructor(private readonly opts: TransportOptions) {
     this.secrets = secretsOf({ url: opts.url, password: opts.password, key: opts.key });
@@ -204,9 +234,10 @@ class MqttTransport implements Transport {
       if (!connacked && version === 5 && isProtocolRefusal(e)) refusedProtocol = true;
       this.log(`error: ${this.wrap(e, 'mqtt').message}`);
     });
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       if (this.client !== client) return;
-      for (const cb of this.messageCbs) cb(topic, payload);
+      const props = version === 5 ? propertiesOf(packet.properties) : NO_PROPERTIES;
+      for (const cb of this.messageCbs) cb(topic, payload, props);
     });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -255,7 +286,17 @@ class MqttTransport implements Transport {
         if (err === null) resolve(); else reject(err);
       };
       this.pending.add(settle);
-      client.publish(topic, payload, { qos: opts.qos, retain: opts.retain ?? false }, (err) => {
+      const p = opts.properties;
+      const pubOpts: IClientPublishOptions = { qos: opts.qos, retain: opts.retain ?? false };
+      // Properties exist only in MQTT 5; on a 3.1.1 connection they are left out here rather than
+      // relying on mqtt.js' encoder to skip them.
+      if (p !== undefined && this.lastVersion === 5) {
+        const props: NonNullable<IClientPublishOptions['properties']> = {};
+        if (p.responseTopic !== undefined) props.responseTopic = p.responseTopic;
+        if (p.correlationData !== undefined) props.correlationData = p.correlationData;
+        pubOpts.properties = props;
+      }
+      client.publish(topic, payload, pubOpts, (err) => {
         settle(err ? this.wrap(err, `publish ${topic}`) : null);
       });
     });
@@ -274,7 +315,7 @@ class MqttTransport implements Transport {
 
   onConnect(cb: (info: ConnectInfo) => void): void { this.connectCbs.push(cb); }
   onClose(cb: () => void): void { this.closeCbs.push(cb); }
-  onMessage(cb: (topic: string, payload: Buffer) => void): void { this.messageCbs.push(cb); }
+  onMessage(cb: (topic: string, payload: Buffer, props: MessageProperties) => void): void { this.messageCbs.push(cb); }
 
   end(): Promise<void> {
     this.ended = true;

@@ -5,6 +5,16 @@
 // (at-least-once; the fleet de-duplicates by (device, seq)). It also keeps the retained status
 // topic right: "online" at every connect, "offline" by the Last Will or on a clean stop.
 //
+// Replies are correlated two ways. Always: the reply payload carries the cmd's `id`. On MQTT 5,
+// also by the cmd's own properties: the reply echoes its correlation data, and is published on its
+// response topic when that topic lies under this device's prefix edgenn/<fleet>/<device>/ (and is
+// not one of its metrics/status/events/cmd topics), else on the standard reply topic. The broker
+// ACL lets a device write only under its own topics, so any other response topic could never be
+// delivered; and a response topic the broker still refuses (PUBACK "Not authorized") falls back
+// to the standard reply topic, so a requester cannot wedge the outbox with one. The route is kept
+// with the reply record in the outbox (schema.ts), so a reply sent after a restart is still
+// routed and correlated.
+//
 // It is not the agent: model serving, fine-tuning and updates call into it (ring, event, reply,
 // onCommand). startTelemetry() at the bottom wires the parts from one config.
 
@@ -17,12 +27,14 @@ import { Outbox, type FsyncPolicy } from './outbox.js';
 import {
   SCHEMA_VERSION, decodeOutboxPayload, encodeOutboxPayload,
   type EventRecord, type JsonValue, type MetricsRecord, type ModelInfo, type OutboxKind,
-  type ReplyRecord, type StatusRecord,
+  type ReplyRecord, type ReplyRoute, type StatusRecord, MAX_ROUTE_FIELD_BYTES,
 } from './schema.js';
 import { SeqCounter } from './seq.js';
 import { collectSystemMetrics, type SystemMetrics } from './system-metrics.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
-import { createMqttTransport, type Transport, type TransportOptions, type WillMessage } from './mqtt-transport.js';
+import {
+  createMqttTransport, type MessageProperties, type Transport, type TransportOptions, type WillMessage,
+} from './mqtt-transport.js';
 
 /** The Last Will of each connection attempt, and the conn number its "online" status must carry. */
 export interface StatusWill {
@@ -53,6 +65,8 @@ export interface CommandMessage {
   readonly args?: JsonValue;
   /** The whole parsed payload. */
   readonly raw: Record<string, unknown>;
+  /** The cmd's MQTT 5 response topic / correlation data ({} on 3.1.1): pass it to reply(). */
+  readonly route: ReplyRoute;
 }
 
 export interface PublisherOptions {
@@ -105,11 +119,16 @@ export class Publisher {
   private lostAppends = 0;   // reported as dropped in the next metrics record
   private stopping = false;
   private readonly cmdCbs: Array<(c: CommandMessage) => void> = [];
+  /** Outbox ids of replies whose response topic the broker refused: re-sent on topics.reply. */
+  private readonly routeRefused = new Set<number>();
+  private readonly prefix: string;
+  private currentRing: MetricRing;
   private readonly drainWaiters: Array<() => void> = [];
 
   constructor(opts: PublisherOptions) {
     this.o = opts;
     this.topics = deviceTopics(opts.fleet, opts.device);
+    this.prefix = this.topics.reply.slice(0, this.topics.reply.length - 'reply'.length);
     this.window = opts.inflightWindow ?? 10;
     if (!Number.isInteger(this.window) || this.window < 1) {
       throw new EdgennError('ARG', 'inflightWindow must be a positive integer', { actual: String(opts.inflightWindow) });
@@ -117,6 +136,7 @@ export class Publisher {
     const interval = opts.reportIntervalMs ?? 10_000;
     if (!(interval >= 1)) throw new EdgennError('ARG', 'reportIntervalMs must be >= 1', { actual: String(interval) });
     this.latency = new LatencyStats(opts.ring.capacity);
+    this.currentRing = opts.ring;
     this.now = opts.now ?? Date.now;
 
     const t = opts.transport;
@@ -131,7 +151,7 @@ export class Publisher {
       this.gen++;
       this.inflight = 0;
     });
-    t.onMessage((topic, payload) => this.handleMessage(topic, payload));
+    t.onMessage((topic, payload, props) => this.handleMessage(topic, payload, props));
   }
 
   private log(line: string): void {
@@ -146,11 +166,27 @@ export class Publisher {
     this.o.transport.start();
   }
 
+  /** The ring the next metrics record is taken from (opts.ring until renewRing()). */
+  get ring(): MetricRing {
+    return this.currentRing;
+  }
+
+  /** The served model changed. Closes the current interval on the old ring (one metrics record,
+   * made now: call this while model() still names the old model, so what was measured on it is
+   * reported under its model info and its layer names), then switches to a fresh ring of the same
+   * capacity whose gradient norms are named `layerNames`, the new model's. Returns it: inference
+   * and fine-tuning of the new model must record into it. Allocates; never on the hot path. */
+  renewRing(layerNames: readonly string[]): MetricRing {
+    this.flush();
+    this.currentRing = new MetricRing({ capacity: this.currentRing.capacity, layerNames: [...layerNames] });
+    return this.currentRing;
+  }
+
   onCommand(cb: (c: CommandMessage) => void): void {
     this.cmdCbs.push(cb);
   }
 
-  private handleMessage(topic: string, payload: Buffer): void {
+  private handleMessage(topic: string, payload: Buffer, props: MessageProperties): void {
     if (topic !== this.topics.cmd) return;
     let raw: unknown;
     try { raw = JSON.parse(payload.toString('utf8')); } catch { raw = null; }
@@ -160,8 +196,8 @@ export class Publisher {
       return;
     }
     const msg: CommandMessage = r.args !== undefined
-      ? { id: r.id, cmd: r.cmd, args: r.args as JsonValue, raw: r }
-      : { id: r.id, cmd: r.cmd, raw: r };
+      ? { id: r.id, cmd: r.cmd, args: r.args as JsonValue, raw: r, route: props }
+      : { id: r.id, cmd: r.cmd, raw: r, route: props };
     for (const cb of this.cmdCbs) cb(msg);
   }
 
@@ -176,9 +212,40 @@ export class Publisher {
       .catch((e: Error) => this.log(`status ${state}: ${e.message}`));
   }
 
-  private append(kind: OutboxKind, json: string, seq: number): boolean {
+  /** True if a reply may be published on `topic`: a valid topic name (no wildcard, no NUL) under
+   * this device's prefix, other than its metrics/status/events/cmd topics (a reply there would be
+   * taken for telemetry, or for a command by the device itself). */
+  isOwnResponseTopic(topic: string): boolean {
+    const t = this.topics;
+    return topic.length > this.prefix.length && topic.startsWith(this.prefix)
+      && !/[+#\0]/.test(topic)
+      && Buffer.byteLength(topic, 'utf8') <= MAX_ROUTE_FIELD_BYTES
+      && topic !== t.metrics && topic !== t.status && topic !== t.events && topic !== t.cmd;
+  }
+
+  /** The part of a cmd's route that a reply keeps: an own response topic, correlation data. */
+  private checkedRoute(route: ReplyRoute | undefined): ReplyRoute | undefined {
+    if (route === undefined) return undefined;
+    const rt = route.responseTopic;
+    const cd = route.correlationData;
+    const topicOk = rt !== undefined && this.isOwnResponseTopic(rt);
+    if (rt !== undefined && !topicOk) {
+      this.log(`response topic ${JSON.stringify(rt.slice(0, 200))} is not under ${this.prefix}: replying on ${this.topics.reply}`);
+    }
+    const cdOk = cd !== undefined && cd.length <= MAX_ROUTE_FIELD_BYTES;
+    if (!topicOk && !cdOk) return undefined;
+    return { ...(topicOk ? { responseTopic: rt } : {}), ...(cdOk ? { correlationData: cd } : {}) };
+  }
+
+  private append(kind: OutboxKind, json: string, seq: number, route?: ReplyRoute): boolean {
     try {
-      this.o.outbox.append(encodeOutboxPayload(kind, json));
+      let payload = encodeOutboxPayload(kind, json, route);
+      if (route !== undefined && payload.length > this.o.outbox.maxRecordBytes) {
+        // A reply that would not fit with its route still goes out (the payload id correlates).
+        this.log('reply route too large for an outbox record: sending the reply without it');
+        payload = encodeOutboxPayload(kind, json);
+      }
+      this.o.outbox.append(payload);
     } catch (e) {
       // NOTE: a full disk or a failing SD card must not stop the agent; the loss is counted and
       // reported in the next metrics record that does get through.
@@ -198,7 +265,7 @@ export class Publisher {
     const t = performance.now();
     const intervalMs = t - this.lastFlushAt;
     this.lastFlushAt = t;
-    const totals = o.ring.takeInterval(this.latency);
+    const totals = this.currentRing.takeInterval(this.latency);
     const sys = (o.system ?? collectSystemMetrics)();
     const L = this.latency;
     const dropped = o.outbox.takeDropped() + this.lostAppends;
@@ -244,14 +311,15 @@ export class Publisher {
     return seq;
   }
 
-  /** Queues the answer to a cmd; returns its seq. */
-  reply(id: string, ok: boolean, data?: JsonValue, error?: string): number {
+  /** Queues the answer to a cmd; returns its seq. `route`: the cmd's MQTT 5 properties
+   * (CommandMessage.route, or what the transport delivered with it); see the header comment. */
+  reply(id: string, ok: boolean, data?: JsonValue, error?: string, route?: ReplyRoute): number {
     const seq = this.o.seq.next();
     const rec: ReplyRecord = {
       v: SCHEMA_VERSION, seq, ts: this.now(), device: this.o.device, id, ok,
       ...(data !== undefined ? { data } : {}), ...(error !== undefined ? { error } : {}),
     };
-    this.append('reply', JSON.stringify(rec), seq);
+    this.append('reply', JSON.stringify(rec), seq, this.checkedRoute(route));
     this.o.outbox.sync();
     this.drain();
     return seq;
@@ -277,12 +345,19 @@ export class Publisher {
       }
       const id = rec.id;
       const gen = this.gen;
+      // The route applies on MQTT 5 only: on 3.1.1 the requester cannot receive correlation data,
+      // and the id-only convention is the standard reply topic.
+      const route = dec.route !== undefined && o.transport.protocolVersion === 5 ? dec.route : undefined;
+      const rt = route?.responseTopic;
+      const topic = rt !== undefined && !this.routeRefused.has(id) && this.isOwnResponseTopic(rt) ? rt : this.topics[dec.kind];
+      const cd = route?.correlationData;
       this.inflight++;
       this.stats.publishes++;
       if (this.inflight > this.stats.maxInflight) this.stats.maxInflight = this.inflight;
-      o.transport.publish(this.topics[dec.kind], dec.body, { qos: 1 }).then(() => {
+      o.transport.publish(topic, dec.body, cd !== undefined ? { qos: 1, properties: { correlationData: cd } } : { qos: 1 }).then(() => {
         // A PUBACK is a PUBACK, whatever happened to the connection since: ack it.
         o.outbox.ack(id);
+        this.routeRefused.delete(id);
         this.stats.acked++;
         if (gen !== this.gen) return;
         this.inflight--;
@@ -292,7 +367,13 @@ export class Publisher {
         this.inflight--;
         if (!o.transport.connected) return; // the reconnect rewinds and re-sends
         this.stats.refused++;
-        this.log(`publish refused, retrying: ${e.message}`);
+        if (topic !== this.topics[dec.kind]) {
+          // The ACL (or the broker) will not take this response topic: use the standard one.
+          this.routeRefused.add(id);
+          this.log(`response topic ${topic} refused (${e.message}): re-sending the reply on ${this.topics[dec.kind]}`);
+        } else {
+          this.log(`publish refused, retrying: ${e.message}`);
+        }
         if (this.retryTimer === null) {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = null;
@@ -363,6 +444,7 @@ export interface TelemetryConfig {
 }
 
 export interface Telemetry {
+  /** The ring being recorded into; replaced by publisher.renewRing() when the model changes. */
   readonly ring: MetricRing;
   readonly publisher: Publisher;
   readonly outbox: Outbox;
@@ -411,7 +493,8 @@ export function startTelemetry(c: TelemetryConfig): Telemetry {
   });
   publisher.start();
   return {
-    ring, publisher, outbox, transport, seq,
+    get ring() { return publisher.ring; },
+    publisher, outbox, transport, seq,
     async stop(drainMs?: number): Promise<void> {
       await publisher.stop(drainMs);
       await outbox.close();

@@ -107,20 +107,28 @@ describe('mosquitto ACL for devices', () => {
       await until(() => ops.of('reply').some((r) => r.id === 'acl-1'), 5000, () => 'reply');
       expect(ops.of('reply').find((r) => r.id === 'acl-1')).toMatchObject({ ok: true, device: 'pi1', data: { device: 'pi1' } });
 
-      // MQTT 5 response topic under pi1's prefix, but the documented ACL only lets pi1 write
-      // .../reply itself: the broker refuses .../reply/ops-1 (PUBACK 0x87) and the agent re-sends
-      // the reply on .../reply, still correlated, instead of retrying the refused topic forever.
+      // MQTT 5 response topics: the documented ACL lets pi1 write under .../reply/#, so a
+      // per-request topic there is honoured, with the correlation data echoed.
       const got: Array<{ topic: string; id: unknown; corr: Buffer | undefined }> = [];
       opsT.onMessage((topic, payload, props) => {
+        if (topic.endsWith('/cmd')) return; // our own commands come back through the wildcard
         try { got.push({ topic, id: (JSON.parse(payload.toString()) as { id?: unknown }).id, corr: props.correlationData }); } catch { /* not JSON */ }
       });
-      await opsT.subscribe('edgenn/lab/pi1/reply/#', 1);
+      await opsT.subscribe('edgenn/lab/pi1/#', 1);
       const corr = Buffer.from([7, 0, 7]);
       await opsT.publish('edgenn/lab/pi1/cmd', JSON.stringify({ v: 1, id: 'acl-2', cmd: 'status' }),
         { qos: 1, properties: { responseTopic: 'edgenn/lab/pi1/reply/ops-1', correlationData: corr } });
-      await until(() => got.some((g) => g.id === 'acl-2'), 8000, () => 'the re-routed reply');
-      expect(got.filter((g) => g.id === 'acl-2')).toEqual([{ topic: 'edgenn/lab/pi1/reply', id: 'acl-2', corr }]);
-      expect(logs.some((l) => l.includes('response topic edgenn/lab/pi1/reply/ops-1 refused'))).toBe(true);
+      await until(() => got.some((g) => g.id === 'acl-2'), 8000, () => 'the routed reply');
+      expect(got.filter((g) => g.id === 'acl-2')).toEqual([{ topic: 'edgenn/lab/pi1/reply/ops-1', id: 'acl-2', corr }]);
+      // A response topic under pi1's prefix that the ACL does not grant: the broker refuses it
+      // (PUBACK 0x87) and the agent re-sends the reply on .../reply, still correlated, instead of
+      // retrying the refused topic forever.
+      const corr3 = Buffer.from([3, 3]);
+      await opsT.publish('edgenn/lab/pi1/cmd', JSON.stringify({ v: 1, id: 'acl-3', cmd: 'status' }),
+        { qos: 1, properties: { responseTopic: 'edgenn/lab/pi1/answers/ops-1', correlationData: corr3 } });
+      await until(() => got.some((g) => g.id === 'acl-3'), 8000, () => 'the re-routed reply');
+      expect(got.filter((g) => g.id === 'acl-3')).toEqual([{ topic: 'edgenn/lab/pi1/reply', id: 'acl-3', corr: corr3 }]);
+      expect(logs.some((l) => l.includes('response topic edgenn/lab/pi1/answers/ops-1 refused'))).toBe(true);
       await until(() => agent.telemetry.outbox.depth === 0, 5000, () => 'outbox drained');
     } finally {
       await agent.stop();

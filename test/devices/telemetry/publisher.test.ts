@@ -6,13 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricRing } from '../../../devices/telemetry/metric-ring.js';
-import type { ConnectInfo, PublishOptions, Transport } from '../../../devices/telemetry/mqtt-transport.js';
+import type { ConnectInfo, MessageProperties, PublishOptions, Transport } from '../../../devices/telemetry/mqtt-transport.js';
 import { Outbox } from '../../../devices/telemetry/outbox.js';
 import { Publisher, createStatusWill } from '../../../devices/telemetry/publisher.js';
 import { SeqCounter } from '../../../devices/telemetry/seq.js';
 import { deviceTopics } from '../../../devices/telemetry/topics.js';
 
-interface Sent { topic: string; body: Record<string, unknown>; retain: boolean; ack: () => void; nack: (e: Error) => void }
+interface Sent { topic: string; body: Record<string, unknown>; retain: boolean; props: MessageProperties | undefined; ack: () => void; nack: (e: Error) => void }
 
 class FakeTransport implements Transport {
   connected = false;
@@ -24,9 +24,10 @@ class FakeTransport implements Transport {
   private gen = 0;
   private c: Array<(i: ConnectInfo) => void> = [];
   private x: Array<() => void> = [];
-  private m: Array<(t: string, p: Buffer) => void> = [];
+  private m: Array<(t: string, p: Buffer, props: MessageProperties) => void> = [];
+  version: 4 | 5 = 5;
   start(): void { this.up(); }
-  up(): void { this.connected = true; this.protocolVersion = 5; this.gen++; for (const f of this.c) f({ protocolVersion: 5, sessionPresent: false }); }
+  up(): void { this.connected = true; this.protocolVersion = this.version; this.gen++; for (const f of this.c) f({ protocolVersion: this.version, sessionPresent: false }); }
   down(): void {
     this.connected = false; this.gen++;
     const pend = this.sent.filter((s) => (s as Sent & { open?: boolean }).open);
@@ -38,7 +39,7 @@ class FakeTransport implements Transport {
     expect(opts.qos).toBe(1);
     return new Promise((resolve, reject) => {
       const s: Sent & { open: boolean } = {
-        topic, body: JSON.parse(payload.toString()) as Record<string, unknown>, retain: opts.retain ?? false, open: true,
+        topic, body: JSON.parse(payload.toString()) as Record<string, unknown>, retain: opts.retain ?? false, props: opts.properties, open: true,
         ack: () => { if (s.open) { s.open = false; this.outstanding--; resolve(); } },
         nack: (e) => { if (s.open) { s.open = false; this.outstanding--; reject(e); } },
       };
@@ -50,8 +51,8 @@ class FakeTransport implements Transport {
   subscribe(filter: string): Promise<void> { this.subs.push(filter); return Promise.resolve(); }
   onConnect(cb: (i: ConnectInfo) => void): void { this.c.push(cb); }
   onClose(cb: () => void): void { this.x.push(cb); }
-  onMessage(cb: (t: string, p: Buffer) => void): void { this.m.push(cb); }
-  deliver(topic: string, payload: string): void { for (const f of this.m) f(topic, Buffer.from(payload)); }
+  onMessage(cb: (t: string, p: Buffer, props: MessageProperties) => void): void { this.m.push(cb); }
+  deliver(topic: string, payload: string, props: MessageProperties = {}): void { for (const f of this.m) f(topic, Buffer.from(payload), props); }
   end(): Promise<void> { this.connected = false; return Promise.resolve(); }
   open(): Sent[] { return this.sent.filter((s) => (s as Sent & { open: boolean }).open); }
 }
@@ -61,11 +62,10 @@ let dir = '';
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgenn-pub-')); });
 afterEach(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
-function setup(window = 10, retryMs = 1000) {
+function setup(window = 10, retryMs = 1000, ring = new MetricRing({ capacity: 16 })) {
   const t = new FakeTransport();
   const outbox = Outbox.open({ dir: path.join(dir, 'outbox') });
   const seq = SeqCounter.open(path.join(dir, 'seq.json'));
-  const ring = new MetricRing({ capacity: 16 });
   const will = createStatusWill(deviceTopics('lab', 'pi1'), 'pi1', seq, () => 123);
   const p = new Publisher({
     fleet: 'lab', device: 'pi1', transport: t, outbox, seq, ring, will, inflightWindow: window,
@@ -202,6 +202,137 @@ describe('Publisher', () => {
     expect(topics).toContain('edgenn/lab/pi1/reply');
     expect(topics).toContain('edgenn/lab/pi1/events');
     expect(t.sent.find((s) => s.topic.endsWith('/reply'))!.body).toMatchObject({ id: 'c1', ok: true, data: { pong: 1 } });
+    await p.stop(10);
+    await outbox.close();
+  });
+
+  it('MQTT 5: echoes the correlation data and uses the response topic only under the device prefix', async () => {
+    const { t, outbox, p } = setup();
+    const routes: Array<MessageProperties> = [];
+    p.onCommand((c) => { routes.push(c.route); p.reply(c.id, true, { n: routes.length }, undefined, c.route); });
+    p.start();
+    const corr = Buffer.from([0, 1, 2, 0xfe, 0xff]);              // binary, with a NUL: not a string
+    const cases: Array<[string | undefined, string]> = [
+      ['edgenn/lab/pi1/reply/ops-7', 'edgenn/lab/pi1/reply/ops-7'], // own prefix: used
+      ['edgenn/lab/pi1/reply', 'edgenn/lab/pi1/reply'],
+      ['edgenn/lab/pi1/answers', 'edgenn/lab/pi1/answers'],
+      ['edgenn/lab/pi2/reply/ops-7', 'edgenn/lab/pi1/reply'],       // another device: standard topic
+      ['ops/replies/7', 'edgenn/lab/pi1/reply'],                     // outside edgenn: standard topic
+      ['edgenn/lab/pi1', 'edgenn/lab/pi1/reply'],                    // the prefix without its slash
+      ['edgenn/lab/pi1/', 'edgenn/lab/pi1/reply'],                   // nothing under the prefix
+      ['edgenn/lab/pi1/cmd', 'edgenn/lab/pi1/reply'],                // would loop back as a command
+      ['edgenn/lab/pi1/status', 'edgenn/lab/pi1/reply'],             // telemetry topics are not replies
+      ['edgenn/lab/pi1/metrics', 'edgenn/lab/pi1/reply'],
+      ['edgenn/lab/pi1/events', 'edgenn/lab/pi1/reply'],
+      ['edgenn/lab/pi1/reply/#', 'edgenn/lab/pi1/reply'],            // wildcards are not topic names
+      ['edgenn/lab/pi1/+/x', 'edgenn/lab/pi1/reply'],
+      [undefined, 'edgenn/lab/pi1/reply'],                           // correlation data only
+    ];
+    for (const [i, [rt]] of cases.entries()) {
+      t.deliver('edgenn/lab/pi1/cmd', JSON.stringify({ id: `c${i}`, cmd: 'ping' }),
+        { ...(rt !== undefined ? { responseTopic: rt } : {}), correlationData: corr });
+    }
+    while (t.open().length > 0) {                                  // the in-flight window is 10
+      for (const s of t.open()) s.ack();
+      await tick();
+    }
+    const replies = t.sent.filter((s) => typeof s.body.id === 'string');
+    expect(replies.map((s) => s.body.id)).toEqual(cases.map((_, i) => `c${i}`));
+    for (const [i, [, want]] of cases.entries()) {
+      expect(replies[i]!.topic, String(cases[i]![0])).toBe(want);
+      expect(replies[i]!.props).toEqual({ correlationData: corr });   // only correlation data is sent back
+      expect(replies[i]!.body).toMatchObject({ id: `c${i}`, ok: true, data: { n: i + 1 } });
+    }
+    expect(routes[0]).toEqual({ responseTopic: 'edgenn/lab/pi1/reply/ops-7', correlationData: corr });
+    // A 3.1.1 command carries no properties: the standard topic, id only.
+    t.deliver('edgenn/lab/pi1/cmd', JSON.stringify({ id: 'plain', cmd: 'ping' }));
+    const plain = t.sent.find((s) => s.body.id === 'plain')!;
+    expect(plain.topic).toBe('edgenn/lab/pi1/reply');
+    expect(plain.props).toBeUndefined();
+    for (const s of t.open()) s.ack();
+    await tick();
+    expect(outbox.depth).toBe(0);
+    await p.stop(10);
+    await outbox.close();
+  });
+
+  it('keeps the route with the queued reply: sent with it after a restart, and without it on 3.1.1', async () => {
+    const corr = Buffer.from('req-42');
+    {
+      const { t, outbox, p } = setup();
+      t.connected = false;                                          // offline: the reply waits on disk
+      p.reply('c1', true, { x: 1 }, undefined, { responseTopic: 'edgenn/lab/pi1/reply/ops', correlationData: corr });
+      p.reply('c2', false, undefined, 'nope', { correlationData: corr });
+      p.reply('c3', true);
+      expect(t.sent.length).toBe(0);
+      await outbox.close();
+    }
+    {
+      const { t, outbox, p } = setup();                             // the "restarted" agent, same stateDir
+      expect(outbox.depth).toBe(3);
+      t.start();
+      const r = t.sent.filter((s) => typeof s.body.id === 'string');
+      expect(r.map((s) => [s.body.id, s.topic, s.props])).toEqual([
+        ['c1', 'edgenn/lab/pi1/reply/ops', { correlationData: corr }],
+        ['c2', 'edgenn/lab/pi1/reply', { correlationData: corr }],
+        ['c3', 'edgenn/lab/pi1/reply', undefined],
+      ]);
+      expect(r[1]!.body).toMatchObject({ id: 'c2', ok: false, error: 'nope' });
+      // not acked: after another restart onto a 3.1.1 broker the same records go id-only
+      await p.stop(10);
+      await outbox.close();
+    }
+    {
+      const { t, outbox } = setup();
+      t.version = 4;
+      t.start();
+      const r = t.sent.filter((s) => typeof s.body.id === 'string');
+      expect(r.map((s) => [s.body.id, s.topic, s.props])).toEqual([
+        ['c1', 'edgenn/lab/pi1/reply', undefined],
+        ['c2', 'edgenn/lab/pi1/reply', undefined],
+        ['c3', 'edgenn/lab/pi1/reply', undefined],
+      ]);
+      await outbox.close();
+    }
+  });
+
+  it('re-sends a reply on the standard topic when the broker refuses its response topic', async () => {
+    const { t, outbox, p } = setup(10, 20);
+    t.start();
+    const corr = Buffer.from([9, 9]);
+    p.reply('c1', true, null, undefined, { responseTopic: 'edgenn/lab/pi1/other', correlationData: corr });
+    const first = t.open().find((s) => s.body.id === 'c1')!;
+    expect(first.topic).toBe('edgenn/lab/pi1/other');
+    first.nack(new Error('Not authorized'));                       // what mosquitto's ACL answers on v5
+    await tick();
+    expect(outbox.depth).toBe(1);
+    await new Promise((r) => setTimeout(r, 60));
+    const again = t.open().filter((s) => s.body.id === 'c1');
+    expect(again.map((s) => [s.topic, s.props])).toEqual([['edgenn/lab/pi1/reply', { correlationData: corr }]]);
+    again[0]!.ack();
+    await tick();
+    expect(outbox.depth).toBe(0);
+    await outbox.close();
+  });
+
+  it('renewRing closes the interval under the old layer names and names gradient norms after the new model', async () => {
+    const ring = new MetricRing({ capacity: 16, layerNames: ['0.weight', '0.bias'] });
+    const { t, outbox, p } = setup(10, 1000, ring);
+    t.start();
+    ring.recordInference(100);
+    ring.recordHealth([1, 2], 0.5, 0);
+    const metrics = (): Array<Record<string, unknown>> => t.sent.filter((s) => s.topic.endsWith('/metrics')).map((s) => s.body);
+    const next = p.renewRing(['0.weight', '0.bias', '2.weight', '2.bias', '4.weight', '4.bias']);
+    expect(next).not.toBe(ring);
+    expect(p.ring).toBe(next);
+    expect(next.capacity).toBe(16);
+    expect(metrics()).toHaveLength(1);                              // the old model's interval, closed now
+    expect(metrics()[0]).toMatchObject({ inferences: 1, health: { gradNorms: { '0.weight': 1, '0.bias': 2 } } });
+    next.recordHealth([1, 2, 3, 4, 5, 6], 0, 0);
+    ring.recordInference(5);                                        // a late write to the old ring is not reported
+    const r = p.flush();
+    expect(r.inferences).toBe(0);
+    expect(r.health!.gradNorms).toEqual({ '0.weight': 1, '0.bias': 2, '2.weight': 3, '2.bias': 4, '4.weight': 5, '4.bias': 6 });
     await p.stop(10);
     await outbox.close();
   });
