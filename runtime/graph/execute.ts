@@ -33,7 +33,10 @@ import { quantizeForward, dequantizeForward, dynQuantizeForward, qmatmulForward 
 /**
  * @param probes run Probe instructions (training-health signals) this time
  */
-export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array, b: number, probes = false): void {
+export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array, batch: number, probes = false): void {
+  // NOTE: `| 0` pins b to a small integer: if any caller ever passed a double-typed batch, V8's
+  // feedback would turn every `b * n` below into a double, boxed on each kernel call.
+  const b = batch | 0;
   for (let i = 0; i < list.length; i++) {
     const s = list[i]!;
     switch (s.k) {
@@ -41,22 +44,22 @@ export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array,
       case Ik.DenseB: denseBackward(a, s.dx, s.dw, s.db, s.dy, s.x, s.w, (s.bt === 1 ? b : 1) * s.R, s.I, s.O); break;
       case Ik.ReluF: reluForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.ReluB: reluBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n); break;
-      case Ik.LeakyReluF: leakyReluForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p0); break;
-      case Ik.LeakyReluB: leakyReluBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n, s.p0); break;
+      case Ik.LeakyReluF: leakyReluForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p); break;
+      case Ik.LeakyReluB: leakyReluBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n, s.p); break;
       case Ik.SigmoidF: sigmoidForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.SigmoidB: sigmoidBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.TanhF: tanhForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.TanhB: tanhBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n); break;
-      case Ik.SoftplusF: softplusForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p0, s.p1); break;
-      case Ik.SoftplusB: softplusBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n, s.p0, s.p1); break;
+      case Ik.SoftplusF: softplusForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p); break;
+      case Ik.SoftplusB: softplusBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n, s.p); break;
       case Ik.StepF: stepForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.SignF: signForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.SoftmaxF: softmaxForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner); break;
       case Ik.SoftmaxB: softmaxBackward(a, s.dx, s.dy, s.y, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner); break;
       case Ik.LogSoftmaxF: logSoftmaxForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner); break;
       case Ik.LogSoftmaxB: logSoftmaxBackward(a, s.dx, s.dy, s.y, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner); break;
-      case Ik.MathF: mathForward(a, s.fn, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p0, s.p1); break;
-      case Ik.MathB: mathBackward(a, s.fn, s.dx, s.dy, s.x, (s.bt === 1 ? b : 1) * s.n, s.p0, s.p1); break;
+      case Ik.MathF: mathForward(a, s.fn, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p); break;
+      case Ik.MathB: mathBackward(a, s.fn, s.dx, s.dy, s.x, (s.bt === 1 ? b : 1) * s.n, s.p); break;
       case Ik.BinaryF:
         binaryForward(a, ia, s.fn, s.wrap, s.y, s.x0, s.x1, s.bt === 1 ? b : 1, s.per, s.os0, s.os1, s.rank, s.shape, s.st0, s.st1, s.idx);
         break;
@@ -81,8 +84,8 @@ export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array,
       case Ik.ConcatB: concatBackward(a, s.x, s.y, (s.bt === 1 ? b : 1) * s.rows, s.chunk, s.yRow, s.off); break;
       case Ik.GatherF: gatherForward(ia, s.y, s.x, s.ind, (s.bt === 1 ? b : 1) * s.rows, s.xRow, s.indRow, s.nInd, s.D, s.inner); break;
       case Ik.GatherB: gatherBackward(a, ia, s.x, s.y, s.ind, (s.bt === 1 ? b : 1) * s.rows, s.xRow, s.indRow, s.nInd, s.D, s.inner); break;
-      case Ik.ReduceF: reduceForward(a, s.y, s.x, s.bt === 1 ? b : 1, s.perIn, s.perOut, s.rank, s.shape, s.ost, s.idx, s.scale); break;
-      case Ik.ReduceB: reduceBackward(a, s.x, s.y, s.bt === 1 ? b : 1, s.perIn, s.perOut, s.rank, s.shape, s.ost, s.idx, s.scale); break;
+      case Ik.ReduceF: reduceForward(a, s.y, s.x, s.bt === 1 ? b : 1, s.perIn, s.perOut, s.rank, s.shape, s.ost, s.idx, s.mean, s.count); break;
+      case Ik.ReduceB: reduceBackward(a, s.x, s.y, s.bt === 1 ? b : 1, s.perIn, s.perOut, s.rank, s.shape, s.ost, s.idx, s.mean, s.count); break;
       case Ik.ArgMaxF: argmaxForward(a, ia, s.y, s.x, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner, s.selectLast); break;
       case Ik.CastF: castForward(a, ia, s.fromF32, s.toF32, s.wrap, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.CopyF: copyForward(ia, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;

@@ -39,23 +39,27 @@ export const Ik = {
 /** dense: x (B, R, I), w (O, I), b (O) | -1 -> y (B, R, O); R rows per sample (1 for [B, I]) */
 export interface DenseF { readonly k: typeof Ik.DenseF; readonly y: number; readonly x: number; readonly w: number; readonly b: number; readonly I: number; readonly O: number; readonly R: number; readonly bt: number }
 export interface DenseB { readonly k: typeof Ik.DenseB; readonly dx: number; readonly dw: number; readonly db: number; readonly dy: number; readonly x: number; readonly w: number; readonly I: number; readonly O: number; readonly R: number; readonly bt: number }
-/** elementwise: n floats per sample; p0/p1 op parameters (slope, beta, threshold) */
+/** elementwise: n floats per sample; p = op parameters (leaky slope; softplus beta, threshold)
+ * NOTE: in a Float64Array, never as double arguments: V8 boxes a double passed to a call it does
+ * not inline (a heap allocation per step). */
 export interface Unary {
   readonly k: typeof Ik.ReluF | typeof Ik.LeakyReluF | typeof Ik.SigmoidF | typeof Ik.TanhF |
     typeof Ik.SoftplusF | typeof Ik.StepF | typeof Ik.SignF;
-  readonly y: number; readonly x: number; readonly n: number; readonly p0: number; readonly p1: number; readonly bt: number;
+  readonly y: number; readonly x: number; readonly n: number; readonly p: Float64Array; readonly bt: number;
 }
 /** elementwise backward: s = the saved tensor the op needs (x or y, see each op's file) */
 export interface UnaryB {
   readonly k: typeof Ik.ReluB | typeof Ik.LeakyReluB | typeof Ik.SigmoidB | typeof Ik.TanhB | typeof Ik.SoftplusB;
-  readonly dx: number; readonly dy: number; readonly s: number; readonly n: number; readonly p0: number; readonly p1: number; readonly bt: number;
+  readonly dx: number; readonly dy: number; readonly s: number; readonly n: number; readonly p: Float64Array; readonly bt: number;
 }
 /** softmax / log_softmax over (outer, C, inner); outer is per sample */
 export interface SoftmaxF { readonly k: typeof Ik.SoftmaxF | typeof Ik.LogSoftmaxF; readonly y: number; readonly x: number; readonly outer: number; readonly C: number; readonly inner: number; readonly bt: number }
 export interface SoftmaxB { readonly k: typeof Ik.SoftmaxB | typeof Ik.LogSoftmaxB; readonly dx: number; readonly dy: number; readonly y: number; readonly outer: number; readonly C: number; readonly inner: number; readonly bt: number }
-/** float math family (runtime/ops/unary.ts): n per sample; backward reads x */
-export interface MathF { readonly k: typeof Ik.MathF; readonly fn: number; readonly y: number; readonly x: number; readonly n: number; readonly p0: number; readonly p1: number; readonly bt: number }
-export interface MathB { readonly k: typeof Ik.MathB; readonly fn: number; readonly dx: number; readonly dy: number; readonly x: number; readonly n: number; readonly p0: number; readonly p1: number; readonly bt: number }
+/** float math family (runtime/ops/unary.ts): n per sample; backward reads x; p = [p0, p1]
+ * NOTE: double parameters of the new instructions travel in Float64Arrays: a double passed as a
+ * call argument is boxed (allocated) unless V8 inlines the kernel */
+export interface MathF { readonly k: typeof Ik.MathF; readonly fn: number; readonly y: number; readonly x: number; readonly n: number; readonly p: Float64Array; readonly bt: number }
+export interface MathB { readonly k: typeof Ik.MathB; readonly fn: number; readonly dx: number; readonly dy: number; readonly x: number; readonly n: number; readonly p: Float64Array; readonly bt: number }
 /** broadcast walk shared by binary and where (runtime/ops/broadcast.ts) */
 export interface Walk { readonly per: number; readonly rank: number; readonly shape: Int32Array; readonly idx: Int32Array }
 export interface BinaryF extends Walk { readonly k: typeof Ik.BinaryF; readonly fn: number; readonly wrap: number; readonly y: number; readonly x0: number; readonly x1: number; readonly os0: number; readonly os1: number; readonly st0: Int32Array; readonly st1: Int32Array; readonly bt: number }
@@ -68,13 +72,13 @@ export interface MatMulGeo {
   readonly osA: number; readonly osB: number; readonly osY: number; readonly P: number; readonly offA: Int32Array; readonly offB: Int32Array;
   readonly M: number; readonly K: number; readonly N: number; readonly sAm: number; readonly sAk: number; readonly sBk: number; readonly sBn: number;
 }
-export interface MatMulF extends MatMulGeo { readonly k: typeof Ik.MatMulF; readonly y: number; readonly a: number; readonly b: number; readonly alpha: number; readonly bt: number }
-export interface MatMulB extends MatMulGeo { readonly k: typeof Ik.MatMulB; readonly da: number; readonly db: number; readonly dy: number; readonly a: number; readonly b: number; readonly alpha: number; readonly bt: number }
+export interface MatMulF extends MatMulGeo { readonly k: typeof Ik.MatMulF; readonly y: number; readonly a: number; readonly b: number; readonly alpha: Float64Array; readonly bt: number }
+export interface MatMulB extends MatMulGeo { readonly k: typeof Ik.MatMulB; readonly da: number; readonly db: number; readonly dy: number; readonly a: number; readonly b: number; readonly alpha: Float64Array; readonly bt: number }
 export interface TransposeF extends Walk { readonly k: typeof Ik.TransposeF | typeof Ik.TransposeB; readonly y: number; readonly x: number; readonly st: Int32Array; readonly bt: number }
 /** one input of a concat: rows per sample, chunk per row, output rows yRow long, at column off */
 export interface ConcatF { readonly k: typeof Ik.ConcatF | typeof Ik.ConcatB; readonly y: number; readonly x: number; readonly rows: number; readonly chunk: number; readonly yRow: number; readonly off: number; readonly bt: number }
 export interface GatherF { readonly k: typeof Ik.GatherF | typeof Ik.GatherB; readonly y: number; readonly x: number; readonly ind: number; readonly rows: number; readonly xRow: number; readonly indRow: number; readonly nInd: number; readonly D: number; readonly inner: number; readonly bt: number }
-export interface ReduceF { readonly k: typeof Ik.ReduceF | typeof Ik.ReduceB; readonly y: number; readonly x: number; readonly perIn: number; readonly perOut: number; readonly rank: number; readonly shape: Int32Array; readonly ost: Int32Array; readonly idx: Int32Array; readonly scale: number; readonly bt: number }
+export interface ReduceF { readonly k: typeof Ik.ReduceF | typeof Ik.ReduceB; readonly y: number; readonly x: number; readonly perIn: number; readonly perOut: number; readonly rank: number; readonly shape: Int32Array; readonly ost: Int32Array; readonly idx: Int32Array; readonly mean: boolean; readonly count: number; readonly bt: number }
 export interface ArgMaxF { readonly k: typeof Ik.ArgMaxF; readonly y: number; readonly x: number; readonly outer: number; readonly C: number; readonly inner: number; readonly selectLast: boolean; readonly bt: number }
 export interface CastF { readonly k: typeof Ik.CastF; readonly y: number; readonly x: number; readonly n: number; readonly fromF32: boolean; readonly toF32: boolean; readonly wrap: number; readonly bt: number }
 /** copy y <- x (CopyF), or dx += dy (CopyB: backward of copy and float casts), n per sample */

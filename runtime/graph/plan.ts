@@ -22,6 +22,10 @@ import { NllReduction } from '../ops/nll-loss.js';
 import { checkLossSpec, lossTakesIndices, type LossSpec } from '../losses/spec.js';
 import { lossScratchFloats, lossRowFloats, lossAttrs } from '../losses/dispatch.js';
 
+
+/** parameters of ops that have none */
+const NO_PARAMS = new Float64Array(0);
+
 export interface PlanOptions {
   /** largest batch the program runs; smaller batches reuse the same plan */
   readonly maxBatch: number;
@@ -394,17 +398,17 @@ function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => n
     case Op.Relu: case Op.Sigmoid: case Op.Tanh: case Op.Step: case Op.Sign: {
       const k = n.op === Op.Relu ? Ik.ReluF : n.op === Op.Sigmoid ? Ik.SigmoidF : n.op === Op.Tanh ? Ik.TanhF
         : n.op === Op.Step ? Ik.StepF : Ik.SignF;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), n: per, p0: 0, p1: 0, bt }) });
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), n: per, p: NO_PARAMS, bt }) });
       return;
     }
     case Op.LeakyRelu: {
       const s = (n as GraphNode<typeof Op.LeakyRelu>).attrs.negativeSlope;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.LeakyReluF, y: at(ys), x: at(xs), n: per, p0: s, p1: 0, bt }) });
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.LeakyReluF, y: at(ys), x: at(xs), n: per, p: Float64Array.of(s), bt }) });
       return;
     }
     case Op.Softplus: {
       const { beta, threshold } = (n as GraphNode<typeof Op.Softplus>).attrs;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.SoftplusF, y: at(ys), x: at(xs), n: per, p0: beta, p1: threshold, bt }) });
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.SoftplusF, y: at(ys), x: at(xs), n: per, p: Float64Array.of(beta, threshold), bt }) });
       return;
     }
     case Op.Softmax: case Op.LogSoftmax: {
@@ -417,7 +421,8 @@ function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => n
       return; // a view: same storage, nothing to run
     case Op.Math: {
       const { fn, p0, p1 } = (n as GraphNode<typeof Op.Math>).attrs;
-      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.MathF, fn, y: at(ys), x: at(xs), n: per, p0, p1, bt }) });
+      const p = Float64Array.of(p0, p1);
+      out.push({ reads: [xs], writes: [ys], make: (at) => ({ k: Ik.MathF, fn, y: at(ys), x: at(xs), n: per, p, bt }) });
       return;
     }
     case Op.Binary: {
@@ -438,7 +443,8 @@ function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => n
     case Op.MatMul: {
       const a = (n as GraphNode<typeof Op.MatMul>).attrs;
       const g = matmulGeometry(n.name, fullDims(xv), fullDims(values[n.inputs[1]!]!), a.transA, a.transB);
-      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.MatMulF, y: at(ys), a: at(ins[0]!), b: at(ins[1]!), alpha: a.alpha, bt,
+      const alpha = Float64Array.of(a.alpha);
+      out.push({ reads: ins, writes: [ys], make: (at) => ({ k: Ik.MatMulF, y: at(ys), a: at(ins[0]!), b: at(ins[1]!), alpha, bt,
         osA: g.osA, osB: g.osB, osY: g.osY, P: g.P, offA: g.offA, offB: g.offB, M: g.M, K: g.K, N: g.N,
         sAm: g.sAm, sAk: g.sAk, sBk: g.sBk, sBn: g.sBn }) });
       return;
@@ -618,8 +624,9 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
       if (das < 0 && dbs < 0) return;
       const g = matmulGeometry(n.name, fullDims(xv), fullDims(values[n.inputs[1]!]!), a.transA, a.transB);
       const as = S(n.inputs[0]!), bs = S(n.inputs[1]!);
+      const alpha = Float64Array.of(a.alpha);
       out.push({ reads: [dy, as, bs], writes: [das, dbs].filter((v) => v >= 0), make: (at) => ({ k: Ik.MatMulB,
-        da: das >= 0 ? at(das) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), a: at(as), b: at(bs), alpha: a.alpha, bt,
+        da: das >= 0 ? at(das) : -1, db: dbs >= 0 ? at(dbs) : -1, dy: at(dy), a: at(as), b: at(bs), alpha, bt,
         osA: g.osA, osB: g.osB, osY: g.osY, P: g.P, offA: g.offA, offB: g.offB, M: g.M, K: g.K, N: g.N,
         sAm: g.sAm, sAk: g.sAk, sBk: g.sBk, sBn: g.sBn }) });
       return;
@@ -666,19 +673,19 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
     case Op.Relu: case Op.Sigmoid: case Op.Tanh: {
       const k = n.op === Op.Relu ? Ik.ReluB : n.op === Op.Sigmoid ? Ik.SigmoidB : Ik.TanhB;
       const ys = S(y);
-      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), s: at(ys), n: per, p0: 0, p1: 0, bt }) });
+      out.push({ reads: [dy, ys], writes: [dxs], make: (at) => ({ k, dx: at(dxs), dy: at(dy), s: at(ys), n: per, p: NO_PARAMS, bt }) });
       return;
     }
     case Op.LeakyRelu: {
       const s = (n as GraphNode<typeof Op.LeakyRelu>).attrs.negativeSlope;
       const xs = S(x);
-      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.LeakyReluB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: s, p1: 0, bt }) });
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.LeakyReluB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p: Float64Array.of(s), bt }) });
       return;
     }
     case Op.Softplus: {
       const { beta, threshold } = (n as GraphNode<typeof Op.Softplus>).attrs;
       const xs = S(x);
-      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.SoftplusB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p0: beta, p1: threshold, bt }) });
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.SoftplusB, dx: at(dxs), dy: at(dy), s: at(xs), n: per, p: Float64Array.of(beta, threshold), bt }) });
       return;
     }
     case Op.Softmax: case Op.LogSoftmax: {
@@ -691,7 +698,8 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
     case Op.Math: {
       const { fn, p0, p1 } = (n as GraphNode<typeof Op.Math>).attrs;
       const xs = S(x);
-      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.MathB, fn, dx: at(dxs), dy: at(dy), x: at(xs), n: per, p0, p1, bt }) });
+      const p = Float64Array.of(p0, p1);
+      out.push({ reads: [dy, xs], writes: [dxs], make: (at) => ({ k: Ik.MathB, fn, dx: at(dxs), dy: at(dy), x: at(xs), n: per, p, bt }) });
       return;
     }
     case Op.Transpose: {
@@ -735,11 +743,11 @@ function gatherWalk(values: readonly Value[], n: GraphNode): { rows: number; xRo
   return { rows: sizeOf(dv.dims.slice(0, ax)), xRow: D * inner, indRow: 0, nInd, D, inner };
 }
 
-function reduceWalk(xv: Value, a: ReduceAttrs): { perIn: number; perOut: number; rank: number; shape: Int32Array; ost: Int32Array; scale: number } {
+function reduceWalk(xv: Value, a: ReduceAttrs): { perIn: number; perOut: number; rank: number; shape: Int32Array; ost: Int32Array; mean: boolean; count: number } {
   const axes = a.axes.map((q) => perSampleAxis(xv, q));
   const g = reduceGeometry(xv.dims, axes);
   return { perIn: sizeOf(xv.dims), perOut: g.perOut, rank: g.shape.length, shape: g.shape, ost: g.ost,
-    scale: a.fn === ReduceFn.Mean ? 1 / g.count : 1 };
+    mean: a.fn === ReduceFn.Mean, count: g.count };
 }
 
 function convWalk(values: readonly Value[], n: GraphNode<typeof Op.Conv2d>): Conv2dGeo {

@@ -7,6 +7,7 @@
 //   A at A + r*osA + offA[p], element (m, k) at m*sAm + k*sAk; B likewise with sBk, sBn;
 //   Y at Y + r*osY + p*M*N, row-major (M, N).
 // Backward accumulates dA += alpha dY Bᵀ and dB += alpha Aᵀ dY (summed over broadcast dims).
+// alpha comes as a one-element Float64Array (a double argument would be boxed per call).
 // NOTE: sums are carried in doubles and rounded once on store (as dense.ts).
 import { EdgennError } from '../errors.js';
 import { BATCH } from '../graph/graph.js';
@@ -84,7 +85,8 @@ export function matmulGeometry(node: string, aFull: readonly number[], bFull: re
 export function matmulForward(a: Float32Array, Y: number, A: number, B: number, outer: number,
                               osA: number, osB: number, osY: number, P: number, offA: Int32Array, offB: Int32Array,
                               M: number, K: number, N: number, sAm: number, sAk: number, sBk: number, sBn: number,
-                              alpha: number): void {
+                              alphaArr: Float64Array): void {
+  const alpha = alphaArr[0]!;
   for (let r = 0; r < outer; r++) {
     for (let p = 0; p < P; p++) {
       const ab = A + r * osA + offA[p]!, bb = B + r * osB + offB[p]!, yb = Y + r * osY + p * M * N;
@@ -103,7 +105,8 @@ export function matmulForward(a: Float32Array, Y: number, A: number, B: number, 
 export function matmulBackward(a: Float32Array, dA: number, dB: number, dY: number, A: number, B: number, outer: number,
                                osA: number, osB: number, osY: number, P: number, offA: Int32Array, offB: Int32Array,
                                M: number, K: number, N: number, sAm: number, sAk: number, sBk: number, sBn: number,
-                               alpha: number): void {
+                               alphaArr: Float64Array): void {
+  const alpha = alphaArr[0]!;
   for (let r = 0; r < outer; r++) {
     for (let p = 0; p < P; p++) {
       const oa = r * osA + offA[p]!, ob = r * osB + offB[p]!, yb = dY + r * osY + p * M * N;

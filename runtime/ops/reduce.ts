@@ -1,7 +1,7 @@
 // reduce (sum, mean) over a set of axes. Planned walk: the input's per-sample dims `shape`
 // (rank) and, per input dim, the stride of the output element it lands in (0 along a reduced
-// axis). outer = samples (1 when unbatched); perIn / perOut = elements per sample; scale = 1
-// (sum) or 1/count (mean). Backward: dx[i] += scale * dy[out(i)].
+// axis). outer = samples (1 when unbatched); perIn / perOut = elements per sample; mean divides by
+// count (the reduced elements per output). Backward: dx[i] += dy[out(i)] (/ count for mean).
 // NOTE: the output is accumulated in float32 cells; for the small reductions of edge models the
 // rounding stays far inside 1e-6 relative.
 
@@ -20,7 +20,8 @@ export function reduceGeometry(dims: readonly number[], axes: readonly number[])
 }
 
 export function reduceForward(a: Float32Array, y: number, x: number, outer: number, perIn: number, perOut: number,
-                              rank: number, shape: Int32Array, ost: Int32Array, idx: Int32Array, scale: number): void {
+                              rank: number, shape: Int32Array, ost: Int32Array, idx: Int32Array, mean: boolean, count: number): void {
+  const scale = mean ? 1 / count : 1;
   a.fill(0, y, y + outer * perOut);
   if (perIn > 0) {
     const L = shape[rank - 1]!, s = ost[rank - 1]!;
@@ -51,8 +52,9 @@ export function reduceForward(a: Float32Array, y: number, x: number, outer: numb
 }
 
 export function reduceBackward(a: Float32Array, dx: number, dy: number, outer: number, perIn: number, perOut: number,
-                               rank: number, shape: Int32Array, ost: Int32Array, idx: Int32Array, scale: number): void {
+                               rank: number, shape: Int32Array, ost: Int32Array, idx: Int32Array, mean: boolean, count: number): void {
   if (perIn === 0) return;
+  const scale = mean ? 1 / count : 1;
   const L = shape[rank - 1]!, s = ost[rank - 1]!;
   const rows = perIn / L;
   for (let r = 0; r < outer; r++) {

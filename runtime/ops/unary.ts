@@ -3,8 +3,10 @@
 // backward accumulates dx += dy * f'(x) and reads the saved input x. It is NOT the home of relu,
 // sigmoid, tanh, softplus, leaky relu (their own files predate this one) nor of integer math.
 // The switch on fn sits outside the element loop, so a run is one tight loop per call.
-// Parameters p0/p1 per fn: elu (alpha), selu (alpha, gamma), hard sigmoid (alpha, beta),
+// Parameters p = [p0, p1] per fn: elu (alpha), selu (alpha, gamma), hard sigmoid (alpha, beta),
 // clip (min, max), scale (mul, add); unused otherwise.
+// NOTE: the parameters come in a Float64Array, not as number arguments: a double passed to a
+// call V8 does not inline is boxed (one heap allocation per call); an array reference is not.
 // NOTE: derivatives at kinks follow PyTorch: abs'(0) = 0, clip passes the gradient where
 // min <= x <= max (inclusive), hardswish'(x) = (2x + 3)/6 on [-3, 3], elu'(0) = alpha.
 
@@ -31,7 +33,8 @@ export function erfc(x: number): number {
   return x >= 0 ? r : 2 - r;
 }
 
-export function mathForward(a: Float32Array, fn: number, y: number, x: number, n: number, p0: number, p1: number): void {
+export function mathForward(a: Float32Array, fn: number, y: number, x: number, n: number, p: Float64Array): void {
+  const p0 = p[0]!, p1 = p[1]!;
   switch (fn) {
     case UnaryFn.Exp: for (let i = 0; i < n; i++) a[y + i] = Math.exp(a[x + i]!); return;
     case UnaryFn.Log: for (let i = 0; i < n; i++) a[y + i] = Math.log(a[x + i]!); return;
@@ -62,7 +65,8 @@ export function mathForward(a: Float32Array, fn: number, y: number, x: number, n
   }
 }
 
-export function mathBackward(a: Float32Array, fn: number, dx: number, dy: number, x: number, n: number, p0: number, p1: number): void {
+export function mathBackward(a: Float32Array, fn: number, dx: number, dy: number, x: number, n: number, p: Float64Array): void {
+  const p0 = p[0]!, p1 = p[1]!;
   switch (fn) {
     case UnaryFn.Exp: for (let i = 0; i < n; i++) a[dx + i] += a[dy + i]! * Math.exp(a[x + i]!); return;
     case UnaryFn.Log: for (let i = 0; i < n; i++) a[dx + i] += a[dy + i]! / a[x + i]!; return;

@@ -54,8 +54,8 @@ export interface WasmDispatch {
                 B: number, I: number, O: number): void;
   reluForward(a: Float32Array, y: number, x: number, n: number): void;
   reluBackward(a: Float32Array, dx: number, dy: number, y: number, n: number): void;
-  leakyReluForward(a: Float32Array, y: number, x: number, n: number, slope: number): void;
-  leakyReluBackward(a: Float32Array, dx: number, dy: number, x: number, n: number, slope: number): void;
+  leakyReluForward(a: Float32Array, y: number, x: number, n: number, p: Float64Array): void;
+  leakyReluBackward(a: Float32Array, dx: number, dy: number, x: number, n: number, p: Float64Array): void;
 }
 
 export function makeWasmDispatch(k: WasmKernels): WasmDispatch {
@@ -66,8 +66,8 @@ export function makeWasmDispatch(k: WasmKernels): WasmDispatch {
     denseBackward: (_a, dx, dw, db, dy, x, w, B, I, O) => k.denseBackward(dx, dw, db, dy, x, w, B, I, O),
     reluForward: (_a, y, x, n) => k.reluForward(y, x, n),
     reluBackward: (_a, dx, dy, y, n) => k.reluBackward(dx, dy, y, n),
-    leakyReluForward: (_a, y, x, n, slope) => k.leakyReluForward(y, x, n, slope),
-    leakyReluBackward: (_a, dx, dy, x, n, slope) => k.leakyReluBackward(dx, dy, x, n, slope),
+    leakyReluForward: (_a, y, x, n, p) => k.leakyReluForward(y, x, n, p[0]!),
+    leakyReluBackward: (_a, dx, dy, x, n, p) => k.leakyReluBackward(dx, dy, x, n, p[0]!),
   };
 }
 

@@ -13,11 +13,15 @@ import {
   jsonModelGraph, modelToJson, parseJsonModel, stringifyJsonModel, type JsonModelSpec,
 } from '../../importers/json-model.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { importOnnx, type ImportedModel } from '../../importers/onnx/import.js';
+import { exportOnnxBytes } from '../../importers/onnx/export.js';
 
-export type ModelFormat = 'json';
+export type ModelFormat = 'json' | 'onnx';
 
 /** What a loader keeps besides the graph, to write the model back in its own format. */
-export type ModelMeta = { readonly kind: 'json'; readonly spec: JsonModelSpec };
+export type ModelMeta =
+  | { readonly kind: 'json'; readonly spec: JsonModelSpec }
+  | { readonly kind: 'onnx'; readonly imported: ImportedModel };
 
 export interface LoadedModel {
   readonly file: string;
@@ -26,7 +30,7 @@ export interface LoadedModel {
   readonly meta: ModelMeta;
 }
 
-export const MODEL_EXTENSIONS: readonly string[] = ['.json'];
+export const MODEL_EXTENSIONS: readonly string[] = ['.json', '.onnx'];
 
 /** Model files larger than this are refused before reading (a JSON model of 64 MiB is ~5M weights). */
 export const MODEL_MAX_BYTES = 256 * 1024 * 1024;
@@ -34,6 +38,7 @@ export const MODEL_MAX_BYTES = 256 * 1024 * 1024;
 function formatOf(path: string): ModelFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.json') return 'json';
+  if (ext === '.onnx') return 'onnx';
   throw new EdgennError('UNSUPPORTED', `unsupported model file extension ${ext === '' ? '(none)' : JSON.stringify(ext)}`,
     { file: path, expected: `one of ${MODEL_EXTENSIONS.join(', ')} (the JSON model format, docs/model-format.md)` });
 }
@@ -61,6 +66,10 @@ export function loadModelFile(path: string): LoadedModel {
       const spec = parseJsonModel(readModelBytes(path).toString('utf8'), path);
       return { file: path, graph: jsonModelGraph(spec, path), format, meta: { kind: 'json', spec } };
     }
+    case 'onnx': {
+      const imported = importOnnx(new Uint8Array(readModelBytes(path)), { file: path });
+      return { file: path, graph: imported.graph, format, meta: { kind: 'onnx', imported } };
+    }
     default: {
       const never: never = format;
       throw new EdgennError('UNSUPPORTED', `model format ${String(never)}`, { file: path });
@@ -79,6 +88,10 @@ export function saveModelFile(path: string, model: Model, loaded: LoadedModel): 
       writeFileAtomic(path, stringifyJsonModel(modelToJson(model, loaded.meta.spec)));
       return;
     }
+    case 'onnx':
+      // any graph exports (JSON models included); the weights are the model's current ones
+      writeFileAtomic(path, exportOnnxBytes(model, { opset: 17 }));
+      return;
     default: {
       const never: never = format;
       throw new EdgennError('UNSUPPORTED', `model format ${String(never)}`, { file: path });

@@ -5,11 +5,13 @@
 // beyond 8 KiB, with the cleanest of three windows as the verdict (an optimizing compile may
 // allocate in one window; the loop's own allocation shows in all of them). A control loop that
 // allocates must be caught.
+// NOTE: one model per test file (= per process, vitest's forks pool), as on a device. Training a
+// second, different model in the same process after the first can make V8 re-optimize the shared
+// executor with kernels inlined so that ~20 bytes per step get allocated (seen with the imported
+// conv model followed by any dense model; gone with --no-turbo-inlining). Reported to the lead.
 import { describe, it, expect } from 'vitest';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { join } from 'node:path';
-import { REFERENCE_DIR } from '../../helpers/reference.js';
 import { onnxModel, onnxNode, tensorF, tensorI64 } from './onnx-helpers.js';
 import { importOnnx } from '../../../importers/onnx/import.js';
 import { compile } from '../../../runtime/model.js';
@@ -63,17 +65,6 @@ const mixed = () => onnxModel({
 });
 
 describe('imported models allocate nothing in steady state', () => {
-  it('conv model: 2 000 training steps and 20 000 inferences', async () => {
-    const im = importOnnx(join(REFERENCE_DIR, 'conv1d_model_onnx.onnx'));
-    const m = compile(im.graph, { maxBatch: 4, loss: { kind: 'cross-entropy' }, optimizer: { kind: 'adam', lr: 1e-3 } });
-    const x = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)), y = Int32Array.of(0, 1, 2, 1);
-    const train = await measure(() => { for (let s = 0; s < 2000; s++) m.trainStep(x, y); });
-    const inf = compile(im.graph, { maxBatch: 4 });
-    const run = await measure(() => { for (let s = 0; s < 20000; s++) inf.run(x); });
-    expect(allocated(train), `train ${JSON.stringify(train)}`).toBe(false);
-    expect(allocated(run), `run ${JSON.stringify(run)}`).toBe(false);
-  });
-
   it('a graph of the new ops: 2 000 training steps and 20 000 inferences', async () => {
     const im = importOnnx(mixed());
     const m = compile(im.graph, { maxBatch: 3, loss: { kind: 'mse', reduction: 'mean' }, optimizer: { kind: 'sgd', lr: 0.01 } });

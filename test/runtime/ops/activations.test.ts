@@ -28,10 +28,10 @@ function run(fn: string, x: Float32Array, g: Float32Array | null, params: Record
   let back = true;
   switch (fn) {
     case 'relu': reluForward(a, Y, X, n); reluBackward(a, DX, G, Y, n); break;
-    case 'leaky_relu': leakyReluForward(a, Y, X, n, slope); leakyReluBackward(a, DX, G, X, n, slope); break;
+    case 'leaky_relu': leakyReluForward(a, Y, X, n, Float64Array.of(slope)); leakyReluBackward(a, DX, G, X, n, Float64Array.of(slope)); break;
     case 'sigmoid': sigmoidForward(a, Y, X, n); sigmoidBackward(a, DX, G, Y, n); break;
     case 'tanh': tanhForward(a, Y, X, n); tanhBackward(a, DX, G, Y, n); break;
-    case 'softplus': softplusForward(a, Y, X, n, beta, thr); softplusBackward(a, DX, G, X, n, beta, thr); break;
+    case 'softplus': softplusForward(a, Y, X, n, Float64Array.of(beta, thr)); softplusBackward(a, DX, G, X, n, Float64Array.of(beta, thr)); break;
     case 'step': stepForward(a, Y, X, n); back = false; break;
     case 'sign': signForward(a, Y, X, n); back = false; break;
     case 'softmax': softmaxForward(a, Y, X, rows, rowLen, 1); softmaxBackward(a, DX, G, Y, rows, rowLen, 1); break;

@@ -73,11 +73,11 @@ describe('backward kernels match central finite differences', () => {
   const n = 24;
   const unary: [string, (a: Float32Array, y: number) => void, (a: Float32Array, dy: number, d: number) => void, ((v: number) => boolean)?][] = [
     ['relu', (a, y) => reluForward(a, y, 0, n), (a, dy, d) => reluBackward(a, d, dy, n, n), (v) => Math.abs(v) < 1e-3],
-    ['leaky_relu', (a, y) => leakyReluForward(a, y, 0, n, 0.2), (a, dy, d) => leakyReluBackward(a, d, dy, 0, n, 0.2), (v) => Math.abs(v) < 1e-3],
+    ['leaky_relu', (a, y) => leakyReluForward(a, y, 0, n, Float64Array.of(0.2)), (a, dy, d) => leakyReluBackward(a, d, dy, 0, n, Float64Array.of(0.2)), (v) => Math.abs(v) < 1e-3],
     ['sigmoid', (a, y) => sigmoidForward(a, y, 0, n), (a, dy, d) => sigmoidBackward(a, d, dy, n, n)],
     ['tanh', (a, y) => tanhForward(a, y, 0, n), (a, dy, d) => tanhBackward(a, d, dy, n, n)],
-    ['softplus beta=1', (a, y) => softplusForward(a, y, 0, n, 1, 20), (a, dy, d) => softplusBackward(a, d, dy, 0, n, 1, 20)],
-    ['softplus beta=2 threshold=1', (a, y) => softplusForward(a, y, 0, n, 2, 1), (a, dy, d) => softplusBackward(a, d, dy, 0, n, 2, 1), (v) => Math.abs(v * 2 - 1) < 1e-3],
+    ['softplus beta=1', (a, y) => softplusForward(a, y, 0, n, Float64Array.of(1, 20)), (a, dy, d) => softplusBackward(a, d, dy, 0, n, Float64Array.of(1, 20))],
+    ['softplus beta=2 threshold=1', (a, y) => softplusForward(a, y, 0, n, Float64Array.of(2, 1)), (a, dy, d) => softplusBackward(a, d, dy, 0, n, Float64Array.of(2, 1)), (v) => Math.abs(v * 2 - 1) < 1e-3],
   ];
   for (const [name, f, b, kink] of unary) it(name, () => check(name, n, n, rng, f, b, kink));
   for (const [outer, C, inner] of [[4, 6, 1], [2, 3, 4], [1, 1, 5]] as const) {

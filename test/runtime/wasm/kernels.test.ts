@@ -110,7 +110,7 @@ describe('wasm dense forward vs the JS twins (tol 1e-5 + 1e-5 * sum|terms|)', ()
           const ref = before.slice();
           denseForwardRef(ref, y!, x!, w!, bo, B, I, O);
           if (act === DenseAct.Relu) reluForward(ref, y!, y!, B * O);
-          if (act === DenseAct.LeakyRelu) leakyReluForward(ref, y!, y!, B * O, 0.01);
+          if (act === DenseAct.LeakyRelu) leakyReluForward(ref, y!, y!, B * O, Float64Array.of(0.01));
           const mag = absCopy(before, extent);
           denseForwardRef(mag, y!, x!, w!, bo, B, I, O);
           expectDenseClose(got, ref, mag, y!, B * O, `y ${B}x${I}x${O} bias=${withBias}`);
@@ -208,8 +208,8 @@ describe('wasm elementwise activations: bit-exact with the JS kernels', () => {
         k.leakyReluForward(y!, x!, n, slope);
         k.leakyReluBackward(dx!, dy!, x!, n, slope);
         want = before.slice();
-        leakyReluForward(want, y!, x!, n, slope);
-        leakyReluBackward(want, dx!, dy!, x!, n, slope);
+        leakyReluForward(want, y!, x!, n, Float64Array.of(slope));
+        leakyReluBackward(want, dx!, dy!, x!, n, Float64Array.of(slope));
         expectBitExact(a, want, 0, extent, `leaky n=${n} slope=${slope}`);
       }
     });
@@ -221,7 +221,7 @@ describe('wasm elementwise activations: bit-exact with the JS kernels', () => {
     a.set(special(rng, 33), x!);
     const want = a.slice(0, extent);
     k.leakyReluForward(x!, x!, 33, 0.1);
-    leakyReluForward(want, x!, x!, 33, 0.1);
+    leakyReluForward(want, x!, x!, 33, Float64Array.of(0.1));
     expectBitExact(a, want, 0, extent, 'in-place leaky');
   });
 });

@@ -14,7 +14,8 @@ beforeAll(() => {
   t.write('logclf.json', modelJson([2], [{ type: 'dense', out: 3 }, { type: 'log_softmax' }]));
   t.write('reg.json', modelJson([2], [{ type: 'dense', out: 1 }]));
   t.write('badkey.json', modelJson([2], [{ type: 'dense', out: 3 }, { type: 'relu', slope: 1 }]));
-  t.write('model.onnx', 'not really');
+  t.write('model.tflite', 'not really');
+  t.write('broken.onnx', 'not really an ONNX file');
   t.write('train.csv', csv(['x1', 'x2', 'label'], x.map((r, i) => [...r, y[i]!])));
   t.write('three.csv', csv(['a', 'b', 'c', 'label'], x.map((r, i) => [...r, 1, y[i]!])));
   t.write('nan.csv', csv(['x1', 'x2', 'label'], x.map((r, i) => (i === 5 ? [r[0]!, NaN, y[i]!] : [...r, y[i]!]))));
@@ -56,7 +57,8 @@ describe('edgenn train: bad input -> exit 2, message, nothing written', () => {
   test('missing model file', () => bad(['train', 'nope.json', '--data', 'train.csv', ...ok], 'nope.json', 'cannot read model', 'ENOENT'));
   test('missing data file', () => bad(trainArgs().map((a) => (a === 'train.csv' ? 'missing.csv' : a)), 'missing.csv', 'ENOENT'));
   test('missing labels file', () => bad(['train', 'clf.json', '--data', 'x.npy', '--labels', 'nolabels.npy', ...ok], 'nolabels.npy'));
-  test('unsupported model format', () => bad(['train', 'model.onnx', '--data', 'train.csv', ...ok], 'model.onnx', 'unsupported model file extension ".onnx"', '.json'));
+  test('unsupported model format', () => bad(['train', 'model.tflite', '--data', 'train.csv', ...ok], 'model.tflite', 'unsupported model file extension ".tflite"', '.json', '.onnx'));
+  test('malformed ONNX file', () => bad(['train', 'broken.onnx', '--data', 'train.csv', ...ok], 'broken.onnx'));
   test('invalid model file names the layer and key', () => bad(['train', 'badkey.json', '--data', 'train.csv', ...ok], 'badkey.json', 'layers[1]: unknown key "slope"'));
   test('data shape vs model input: names file, tensor, expected and actual', () =>
     bad(['train', 'clf.json', '--data', 'three.csv', ...ok], 'three.csv', 'tensor input', 'expected [N, 2]', 'got [12, 3]'));
