@@ -11,6 +11,8 @@ import { execute } from './graph/execute.js';
 import type { LossSpec } from './losses/spec.js';
 import { lossIgnoreIndex } from './losses/dispatch.js';
 import { createOptimizer } from './optim/create.js';
+import { createWasmKernels, type WasmKernels } from './wasm/kernels.js';
+import { wasmOptimizerStep } from './wasm/executor-hooks.js';
 import type { Optimizer, OptimizerConfig } from './optim/optimizer.js';
 
 export interface CompileOptions {
@@ -26,6 +28,13 @@ export interface CompileOptions {
   readonly probes?: boolean;
   /** place the arena in this buffer at byte `base` (e.g. a WebAssembly.Memory's) */
   readonly backing?: PlanOptions['backing'];
+  /**
+   * Which kernels run dense layers, ReLU and the optimizer update: 'wasm' (WebAssembly SIMD, the
+   * arena then lives in the module's memory), 'js' (the pure TypeScript kernels), or 'auto'
+   * (default: 'wasm' where WebAssembly SIMD is available, else 'js'). Everything else runs in
+   * TypeScript either way, on the same arena.
+   */
+  readonly kernels?: 'auto' | 'wasm' | 'js';
 }
 
 export interface HealthProbe {
@@ -49,6 +58,9 @@ export class Model {
   private readonly outViews: Float32Array[];
   private readonly ignoreIndex: number;
   private readonly lossCell: Float32Array | null;
+  /** the WebAssembly SIMD kernels over this model's arena, or null for the JS kernels */
+  readonly kernels: WasmKernels | null;
+  private readonly optStep: ((a: Float32Array, p: number, g: number, s: number, n: number, t: number) => void) | null;
 
   constructor(graph: Graph, opts: CompileOptions) {
     if (opts.optimizer !== undefined && opts.loss === undefined) {
@@ -56,14 +68,31 @@ export class Model {
     }
     const optimizer = opts.optimizer !== undefined ? createOptimizer(opts.optimizer) : null;
     this.graph = graph;
+    const want = opts.kernels ?? 'auto';
+    if (want !== 'auto' && want !== 'wasm' && want !== 'js') {
+      throw new EdgennError('ARG', 'kernels must be auto, wasm or js', { actual: String(want) });
+    }
+    if (want === 'wasm' && opts.backing !== undefined) {
+      throw new EdgennError('ARG', "kernels 'wasm' place the arena themselves; do not also give a backing buffer");
+    }
+    let kernels: WasmKernels | null = null;
+    const backing: PlanOptions['backing'] = opts.backing ?? (want === 'js' ? undefined : (bytes: number) => {
+      kernels = createWasmKernels(bytes);
+      if (kernels === null && want === 'wasm') {
+        throw new EdgennError('UNSUPPORTED', 'WebAssembly SIMD is not available in this JavaScript engine; use kernels: "js" or "auto"');
+      }
+      return kernels === null ? null : { buffer: kernels.buffer, base: 0 };
+    });
     this.plan = makePlan(graph, {
       maxBatch: opts.maxBatch,
       loss: opts.loss,
       optimizerStateFloats: optimizer?.stateFloatsPerParam ?? 0,
       inputGrads: opts.inputGrads,
       probes: opts.probes,
-      backing: opts.backing,
+      backing,
     });
+    this.kernels = kernels;
+    this.optStep = kernels !== null && optimizer !== null ? wasmOptimizerStep(kernels, optimizer) : null;
     this.maxBatch = this.plan.maxBatch;
     this.loss = opts.loss ?? null;
     this.optimizer = optimizer;
@@ -98,7 +127,7 @@ export class Model {
   /** Runs the forward pass on the first b rows already in the input views. */
   forward(b: number = this.maxBatch): void {
     this.checkBatch(b);
-    execute(this.plan.forward, this.f32, this.i32, b);
+    execute(this.plan.forward, this.f32, this.i32, b, false, this.kernels);
   }
 
   /**
@@ -107,7 +136,7 @@ export class Model {
    */
   run(x: ArrayLike<number>, b?: number): Float32Array {
     const n = this.copyIn(0, x, b);
-    execute(this.plan.forward, this.f32, this.i32, n);
+    execute(this.plan.forward, this.f32, this.i32, n, false, this.kernels);
     return this.outViews[0]!;
   }
 
@@ -159,8 +188,8 @@ export class Model {
   forwardLoss(b: number = this.maxBatch, probes = false): void {
     this.needTraining();
     this.checkBatch(b);
-    execute(this.plan.forward, this.f32, this.i32, b, probes);
-    execute(this.plan.lossForward, this.f32, this.i32, b);
+    execute(this.plan.forward, this.f32, this.i32, b, probes, this.kernels);
+    execute(this.plan.lossForward, this.f32, this.i32, b, false, this.kernels);
   }
 
   /** Sets every parameter gradient to 0 (gradients accumulate otherwise). */
@@ -173,7 +202,7 @@ export class Model {
   backward(b: number = this.maxBatch): void {
     this.needTraining();
     this.checkBatch(b);
-    execute(this.plan.backward, this.f32, this.i32, b);
+    execute(this.plan.backward, this.f32, this.i32, b, false, this.kernels);
   }
 
   /** One optimizer update of every trainable parameter from the grads block. */
@@ -182,7 +211,8 @@ export class Model {
     if (opt === null) throw new EdgennError('STATE', 'model was compiled without an optimizer');
     this.stepCount++;
     const p = this.plan.paramBlock, g = this.plan.gradBlock, s = this.plan.stateBlock;
-    opt.step(this.f32, p.at, g.at, s.at, p.floats, this.stepCount);
+    if (this.optStep !== null) this.optStep(this.f32, p.at, g.at, s.at, p.floats, this.stepCount);
+    else opt.step(this.f32, p.at, g.at, s.at, p.floats, this.stepCount);
   }
 
   /**
@@ -201,9 +231,9 @@ export class Model {
     const n = this.copyIn(0, x, b);
     this.setTarget(target, n);
     this.zeroGrad();
-    execute(this.plan.forward, this.f32, this.i32, n, probes);
-    execute(this.plan.lossForward, this.f32, this.i32, n);
-    execute(this.plan.backward, this.f32, this.i32, n);
+    execute(this.plan.forward, this.f32, this.i32, n, probes, this.kernels);
+    execute(this.plan.lossForward, this.f32, this.i32, n, false, this.kernels);
+    execute(this.plan.backward, this.f32, this.i32, n, false, this.kernels);
     if (this.optimizer !== null) this.optimizerStep();
   }
 

@@ -3,6 +3,7 @@
 // with numbers from the instruction, so a run allocates nothing. Instructions over unbatched
 // values (bt = 0) run with a batch of 1.
 import { Ik, type Instr } from './instr.js';
+import type { WasmKernels } from '../wasm/kernels.js';
 import { denseForward, denseBackward } from '../ops/dense.js';
 import { reluForward, reluBackward } from '../ops/relu.js';
 import { leakyReluForward, leakyReluBackward } from '../ops/leaky-relu.js';
@@ -33,17 +34,31 @@ import { quantizeForward, dequantizeForward, dynQuantizeForward, qmatmulForward 
 /**
  * @param probes run Probe instructions (training-health signals) this time
  */
-export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array, batch: number, probes = false): void {
+export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array, batch: number, probes = false,
+                        k: WasmKernels | null = null): void {
   // NOTE: `| 0` pins b to a small integer: if any caller ever passed a double-typed batch, V8's
   // feedback would turn every `b * n` below into a double, boxed on each kernel call.
   const b = batch | 0;
   for (let i = 0; i < list.length; i++) {
     const s = list[i]!;
     switch (s.k) {
-      case Ik.DenseF: denseForward(a, s.y, s.x, s.w, s.b, (s.bt === 1 ? b : 1) * s.R, s.I, s.O); break;
-      case Ik.DenseB: denseBackward(a, s.dx, s.dw, s.db, s.dy, s.x, s.w, (s.bt === 1 ? b : 1) * s.R, s.I, s.O); break;
-      case Ik.ReluF: reluForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
-      case Ik.ReluB: reluBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n); break;
+      // k: the WebAssembly SIMD kernels over the same arena (runtime/wasm), or null for the JS ones
+      case Ik.DenseF:
+        if (k !== null) k.denseForward(s.y, s.x, s.w, s.b, (s.bt === 1 ? b : 1) * s.R, s.I, s.O, 0, 0);
+        else denseForward(a, s.y, s.x, s.w, s.b, (s.bt === 1 ? b : 1) * s.R, s.I, s.O);
+        break;
+      case Ik.DenseB:
+        if (k !== null) k.denseBackward(s.dx, s.dw, s.db, s.dy, s.x, s.w, (s.bt === 1 ? b : 1) * s.R, s.I, s.O);
+        else denseBackward(a, s.dx, s.dw, s.db, s.dy, s.x, s.w, (s.bt === 1 ? b : 1) * s.R, s.I, s.O);
+        break;
+      case Ik.ReluF:
+        if (k !== null) k.reluForward(s.y, s.x, (s.bt === 1 ? b : 1) * s.n);
+        else reluForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n);
+        break;
+      case Ik.ReluB:
+        if (k !== null) k.reluBackward(s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n);
+        else reluBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n);
+        break;
       case Ik.LeakyReluF: leakyReluForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p); break;
       case Ik.LeakyReluB: leakyReluBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n, s.p); break;
       case Ik.SigmoidF: sigmoidForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;

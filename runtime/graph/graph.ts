@@ -8,10 +8,11 @@
 // too (static shapes, e.g. an ONNX model without a dynamic batch axis, or shape arithmetic): an
 // unbatched value is the same for every run whatever the batch.
 //
-// Element types: every value occupies 4-byte cells of the arena. 'f32' values are read through
-// the Float32Array view, 'i32' values (indices, masks, booleans as 0/1, small integers) through
-// the Int32Array view at the same index. Importers map their richer types onto these two (see
-// importers/onnx/import.ts for ONNX's float64/int64/int8/uint8/bool).
+// Element types: 'f32' and 'i32' values occupy 4-byte cells of the arena. 'f32' values are read
+// through the Float32Array view, 'i32' values (indices, masks, booleans as 0/1, small integers)
+// through the Int32Array view at the same index. Importers map their richer types onto these two
+// (see importers/onnx/import.ts for ONNX's float64/int64/int8/uint8/bool). 'i8' / 'u8' values
+// (the codes of a converted int8 model) take one byte each and are addressed by byte index.
 
 /** Op kinds: a numeric tag per op so dispatch is an exhaustive switch, never a string lookup. */
 export const Op = {
@@ -56,6 +57,16 @@ export const Op = {
   DynQuantize: 27,
   /** QLinearMatMul and MatMulInteger: integer matmul with zero points (and requantization) */
   QMatMul: 28,
+  /** QAT fake quantization with an observer (runtime/ops/fake-quant-op.ts) */
+  FakeQuant: 29,
+  /** LSQ: fake quantization with trainable scale / zero point (runtime/ops/fake-quant-op.ts) */
+  LearnableFakeQuant: 30,
+  /** float -> int8/uint8 codes in 1-byte cells ('i8' / 'u8' values): runtime/ops/int8-op.ts */
+  Int8Quantize: 31,
+  /** int8/uint8 codes in 1-byte cells -> float */
+  Int8Dequantize: 32,
+  /** integer dense / conv1d with int32 accumulation and fixed-point requantization */
+  Int8Linear: 33,
 } as const;
 export type OpKind = (typeof Op)[keyof typeof Op];
 
@@ -89,6 +100,11 @@ export const OP_NAMES: Readonly<Record<OpKind, string>> = {
   [Op.Dequantize]: 'dequantize',
   [Op.DynQuantize]: 'dynamic_quantize',
   [Op.QMatMul]: 'qmatmul',
+  [Op.FakeQuant]: 'fake_quant',
+  [Op.LearnableFakeQuant]: 'learnable_fake_quant',
+  [Op.Int8Quantize]: 'int8_quantize',
+  [Op.Int8Dequantize]: 'int8_dequantize',
+  [Op.Int8Linear]: 'int8_linear',
 };
 
 export interface NoAttrs { readonly _?: never }
@@ -129,6 +145,42 @@ export interface QuantAttrs { readonly axis: number; readonly blockSize: number;
 /** QMatMul: requantize = QLinearMatMul (with output scale and zero point) vs MatMulInteger (int32) */
 export interface QMatMulAttrs { readonly requantize: boolean; readonly qmin: number; readonly qmax: number }
 
+/**
+ * FakeQuant / LearnableFakeQuant: axis over the full dims (-1 = per tensor; the batch axis is
+ * never a channel axis); the grid, the observer and the QAT schedule (steps counted by the
+ * graph's QAT control cell, see runtime/quant/qat.ts). `rule` is how qparams follow the running
+ * min/max, `mode` how x / scale is rounded (runtime/quant/fake-quant.ts).
+ */
+export interface FakeQuantAttrs {
+  readonly axis: number;
+  readonly scheme: import('../quant/qparams.js').QScheme;
+  /** OBSERVER_MINMAX (0) or OBSERVER_MOVING_AVERAGE (1) */
+  readonly observer: number;
+  readonly averaging: number;
+  readonly rule: import('../quant/qparams.js').QParamsRule;
+  readonly mode: import('../quant/fake-quant.js').RoundingMode;
+  /** observe while step < freezeObserverAt (2^31 - 1 = never freeze) */
+  readonly freezeObserverAt: number;
+  /** fake-quantize from this step on (0 = from the start) */
+  readonly fakeQuantFrom: number;
+}
+/** LearnableFakeQuant: as FakeQuant; gradient scaling 1/sqrt(numel * qmax) when gradScaling */
+export interface LearnableFakeQuantAttrs extends FakeQuantAttrs { readonly gradScaling: boolean }
+/** Int8Quantize / Int8Dequantize: per-tensor grid of the codes ('torch' or 'onnx' rounding) */
+export interface Int8QuantAttrs { readonly qmin: number; readonly qmax: number; readonly mode: import('../quant/fake-quant.js').RoundingMode }
+/** Int8Linear: dense ([B, I] or [B, R, I]) or conv1d over codes; zero points of input and
+ * output, the output clamp (the type's range, raised to the zero point by a fused ReLU) */
+export interface Int8LinearAttrs {
+  readonly kind: 'dense' | 'conv1d';
+  readonly xZero: number;
+  readonly yZero: number;
+  readonly actMin: number;
+  readonly actMax: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly dilation: number;
+}
+
 /** Attributes per op kind: the compiler proves every op gets the record it expects. */
 export interface OpAttrs {
   [Op.Dense]: NoAttrs;
@@ -160,6 +212,11 @@ export interface OpAttrs {
   [Op.Dequantize]: QuantAttrs;
   [Op.DynQuantize]: NoAttrs;
   [Op.QMatMul]: QMatMulAttrs;
+  [Op.FakeQuant]: FakeQuantAttrs;
+  [Op.LearnableFakeQuant]: LearnableFakeQuantAttrs;
+  [Op.Int8Quantize]: Int8QuantAttrs;
+  [Op.Int8Dequantize]: Int8QuantAttrs;
+  [Op.Int8Linear]: Int8LinearAttrs;
 }
 
 /** Integer result types of integer arithmetic and casts: values wrap around like the type. */
@@ -167,7 +224,10 @@ export const IntWrap = { None: 0, I32: 1, I8: 2, U8: 3, Bool: 4 } as const;
 export type IntWrapKind = (typeof IntWrap)[keyof typeof IntWrap];
 
 export type ValueRole = 'input' | 'param' | 'const' | 'activation';
-export type DType = 'f32' | 'i32';
+/** 'i8' / 'u8': int8 / uint8 codes in 1-byte cells (arena.i8 / arena.u8 at a byte index):
+ * the weights and activations of a converted int8 model (runtime/quant/convert.ts). The ONNX
+ * importer's QDQ ops keep their int8 values in 'i32' cells (they compute in int32). */
+export type DType = 'f32' | 'i32' | 'i8' | 'u8';
 
 export interface Value {
   readonly id: number;
@@ -180,8 +240,8 @@ export interface Value {
   /** parameters only: updated by the optimizer (frozen parameters behave like constants) */
   trainable: boolean;
   /** parameters and constants: initial contents, copied into the arena at compile time
-   * (Int32Array exactly when dtype is 'i32') */
-  init: Float32Array | Int32Array | null;
+   * (Int32Array exactly when dtype is 'i32', Int8Array for 'i8', Uint8Array for 'u8') */
+  init: Float32Array | Int32Array | Int8Array | Uint8Array | null;
 }
 
 export interface GraphNode<K extends OpKind = OpKind> {
@@ -192,6 +252,10 @@ export interface GraphNode<K extends OpKind = OpKind> {
    * Concat: [x0, x1, ...], Gather: [data, indices], NllLoss: [logp, target, weight?],
    * Quantize: [x, scale, zeroPoint], Dequantize: [q, scale, zeroPoint],
    * QMatMul: [a, aZero, b, bZero] (MatMulInteger) or [a, aScale, aZero, b, bScale, bZero, yScale, yZero],
+   * FakeQuant: [x, state (f32 [4C]: min, max, scale, zero point), control (i32 [4])],
+   * LearnableFakeQuant: [x, scale (param [C]), zeroPoint (param [C]), control, state?],
+   * Int8Quantize: [x, qparams (f32 [2]: scale, zero point)], Int8Dequantize: [q, qparams],
+   * Int8Linear: [xq, wq (i8), requant (i32 [3O]: weight zero point, multiplier, shift), bias (i32 [O])?],
    * others: [x] */
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];

@@ -26,6 +26,9 @@ import { lossScratchFloats, lossRowFloats, lossAttrs } from '../losses/dispatch.
 /** parameters of ops that have none */
 const NO_PARAMS = new Float64Array(0);
 
+/** Where an arena may live: a buffer (e.g. a WebAssembly.Memory's) and a byte offset in it. */
+export interface ArenaBacking { readonly buffer: ArrayBuffer; readonly base: number }
+
 export interface PlanOptions {
   /** largest batch the program runs; smaller batches reuse the same plan */
   readonly maxBatch: number;
@@ -38,7 +41,7 @@ export interface PlanOptions {
   /** record training-health probes (dead ReLUs, saturated sigmoid/tanh) */
   readonly probes?: boolean;
   /** place the arena inside this buffer (e.g. a WebAssembly.Memory's) at byte `base` */
-  readonly backing?: { readonly buffer: ArrayBuffer; readonly base: number };
+  readonly backing?: ArenaBacking | ((bytes: number) => ArenaBacking | null);
 }
 
 /** Largest arena planned (2 GiB - 1: the ArrayBuffer size every Node >= 18 accepts). */
@@ -304,8 +307,10 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
     throw new EdgennError('LIMIT', 'the model needs a larger arena than one ArrayBuffer can be',
       { expected: `<= ${MAX_ARENA_BYTES} bytes`, actual: `${total} bytes for batch ${B}` });
   }
-  const arena = opts.backing !== undefined
-    ? new Arena(total, opts.backing.buffer, opts.backing.base)
+  // a backing function learns the arena's size first (a WebAssembly.Memory is sized once, here)
+  const backing = typeof opts.backing === 'function' ? opts.backing(alignUp(total)) : opts.backing ?? null;
+  const arena = backing !== null
+    ? new Arena(total, backing.buffer, backing.base)
     : new Arena(total);
   const base = arena.base;
   const absByte = (s: Storage): number => {

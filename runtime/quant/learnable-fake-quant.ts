@@ -58,10 +58,22 @@ export function lsqForward(a: Float32Array, y: number, x: number, scale: number,
   }
 }
 
+const GRAD_FACTOR = new Float64Array(1);
+
 function lsqBackwardImpl(a: Float32Array, dx: number, dscale: number, dzeroPoint: number, dy: number, x: number,
                          scale: number, zeroPoint: number, outer: number, C: number, inner: number,
                          qmin: number, qmax: number, gradFactor: number, perTensor: boolean): void {
-  const gf = Math.fround(gradFactor);
+  GRAD_FACTOR[0] = gradFactor;
+  lsqBackwardP(a, dx, dscale, dzeroPoint, dy, x, scale, zeroPoint, outer, C, inner, qmin, qmax, GRAD_FACTOR, perTensor);
+}
+
+/** Both backward ops with grad_factor in p[0] (the graph op's form: a double argument to a call
+ *  V8 does not inline is boxed; a Float64Array element is not). perTensor selects the zero-point
+ *  rounding of the per-tensor op. */
+export function lsqBackwardP(a: Float32Array, dx: number, dscale: number, dzeroPoint: number, dy: number, x: number,
+                             scale: number, zeroPoint: number, outer: number, C: number, inner: number,
+                             qmin: number, qmax: number, p: Float64Array, perTensor: boolean): void {
+  const gf = Math.fround(p[0]!);
   for (let c = 0; c < C; c++) {
     const s = a[scale + c]!;
     const inv = Math.fround(1 / s);

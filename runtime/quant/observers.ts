@@ -50,8 +50,19 @@ export function observerReset(a: Float32Array, state: number, C: number): void {
  *  (like torch.aminmax). Empty channels (outer * inner = 0) leave the state unchanged. */
 export function observerUpdate(a: Float32Array, state: number, x: number, outer: number, C: number, inner: number,
                                kind: ObserverKind, averaging: number): void {
+  AVERAGING[0] = averaging;
+  observerUpdateP(a, state, x, outer, C, inner, kind, AVERAGING);
+}
+
+const AVERAGING = new Float64Array(1);
+
+/** observerUpdate with the averaging constant in p[0]: the graph op's form.
+ *  NOTE: a double passed as an argument to a call V8 does not inline is boxed (a heap
+ *  allocation per step); a Float64Array element is not. */
+export function observerUpdateP(a: Float32Array, state: number, x: number, outer: number, C: number, inner: number,
+                                kind: number, p: Float64Array): void {
   if (outer * inner === 0) return;
-  const avg = Math.fround(averaging);
+  const avg = Math.fround(p[0]!);
   for (let c = 0; c < C; c++) {
     let mn = Infinity, mx = -Infinity;
     for (let o = 0; o < outer; o++) {

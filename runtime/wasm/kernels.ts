@@ -15,7 +15,7 @@
 // would detach `buffer` and every Float32Array view the arena holds over it.
 import { EdgennError } from '../errors.js';
 import { KERNELS_WASM_BASE64, KERNELS_WASM_BYTES } from './kernels-binary.js';
-import { webAssemblyApi, type WasmMemory } from './webassembly.js';
+import { webAssemblyApi, type WasmMemory, type WasmModule } from './webassembly.js';
 
 export const WASM_PAGE_BYTES = 65536;
 
@@ -67,6 +67,8 @@ const SIMD_PROBE = Uint8Array.of(
 );
 
 let simdCache: boolean | null = null;
+/** the kernels' compiled module, compiled once per process and instantiated per memory */
+let compiledModule: WasmModule | null = null;
 
 /** Whether this host runs WebAssembly SIMD (Node >= 16.4 on x64 and arm64 does). Cached. */
 export function wasmSimdSupported(): boolean {
@@ -132,8 +134,8 @@ export function createWasmKernels(memoryBytes: number): WasmKernels | null {
     // NOTE: synchronous compile is fine for a ~7 KB module (browsers limit sync compiles of
     // modules > 4 KB on the main thread; Node does not). WebAssembly compilation is not affected
     // by --disallow-code-generation-from-strings (that flag only blocks eval / new Function).
-    const module = new wa.Module(kernelsWasmBytes());
-    exports = new wa.Instance(module, { env: { memory } }).exports;
+    compiledModule ??= new wa.Module(kernelsWasmBytes());
+    exports = new wa.Instance(compiledModule, { env: { memory } }).exports;
   } catch {
     return null;                                                  // e.g. SIMD disabled by a flag
   }

@@ -19,7 +19,7 @@ function lossOf(c: RefCase): LossSpec {
 
 const names = [...casesOfKind('mlp_grad'), ...casesOfKind('conv1d').filter((n) => loadCase(n).layers !== undefined)];
 
-describe('model gradients match PyTorch', () => {
+describe.each(['js', 'wasm'] as const)('model gradients match PyTorch (%s kernels)', (kernels) => {
   it('has cases', () => expect(names.length).toBeGreaterThanOrEqual(5));
   for (const name of names) {
     it(name, () => {
@@ -28,7 +28,8 @@ describe('model gradients match PyTorch', () => {
       const B = x.shape[0]!;
       const graph = sequential(x.shape.slice(1), torchLayers(c, c.inputs));
       const loss = lossOf(c);
-      const m = compile(graph, { maxBatch: B, loss, inputGrads: true });
+      const m = compile(graph, { maxBatch: B, loss, inputGrads: true, kernels });
+      expect(m.kernels === null).toBe(kernels === 'js');
       const target = c.inputs['target']!;
       m.inputView().set(f32(x));
       m.setTarget(target.dtype === 'int64' ? ints(target) : f32(target), B);

@@ -67,12 +67,26 @@ describe('arena plan', () => {
 
   it('lives inside a WebAssembly.Memory without changing results', () => {
     const graph = sequential([4], mlp([4, 6, 2], 'relu'), { seed: 5 });
-    const plain = compile(graph, { maxBatch: 2 });
+    const plain = compile(graph, { maxBatch: 2, kernels: 'js' });
     const mem = new WA.Memory({ initial: 1 });
     const wasm = compile(graph, { maxBatch: 2, backing: { buffer: mem.buffer, base: 1024 } });
     expect(wasm.plan.arena.buffer).toBe(mem.buffer);
     const x = Float32Array.of(1, -2, 3, 0.5, -1, 0, 2, 4);
     expect(Array.from(wasm.run(x))).toEqual(Array.from(plain.run(x)));
+  });
+
+  it("with kernels 'wasm' the arena is the kernels' WebAssembly.Memory", () => {
+    const graph = sequential([4], mlp([4, 6, 2], 'relu'), { seed: 5 });
+    const m = compile(graph, { maxBatch: 2, kernels: 'wasm' });
+    expect(m.kernels).not.toBeNull();
+    expect(m.plan.arena.buffer).toBe(m.kernels!.buffer);
+    const js = compile(graph, { maxBatch: 2, kernels: 'js' });
+    expect(js.kernels).toBeNull();
+    const x = Float32Array.of(1, -2, 3, 0.5, -1, 0, 2, 4);
+    // different summation order: float32 rounding of the same sums
+    const a = Array.from(m.run(x)), b = Array.from(js.run(x));
+    a.forEach((v, i) => expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(1e-6 + 1e-6 * Math.abs(b[i]!)));
+    expect(() => compile(graph, { maxBatch: 2, kernels: 'wasm', backing: { buffer: new ArrayBuffer(1 << 16), base: 0 } })).toThrow(/do not also give a backing/);
   });
 
   it('refuses an arena that does not fit its backing buffer', () => {

@@ -12,7 +12,7 @@ import type { OptimizerConfig } from '../../../runtime/optim/optimizer.js';
 
 const names = casesOfKind('train');
 
-describe('training trajectories match PyTorch', () => {
+describe.each(['js', 'wasm'] as const)('training trajectories match PyTorch (%s kernels)', (kernels) => {
   it('has cases', () => expect(names.length).toBeGreaterThanOrEqual(5));
   for (const name of names) {
     it(name, () => {
@@ -27,7 +27,8 @@ describe('training trajectories match PyTorch', () => {
             dampening: args['dampening'] ?? 0, nesterov: Boolean(args['nesterov'] ?? false) }
         : { kind: kind as 'adam' | 'adamw', lr: args['lr']!, weightDecay: args['weight_decay'] ?? 0 };
       const graph = sequential([F], torchLayers(c, c.inputs, 'init.'));
-      const m = compile(graph, { maxBatch: N, loss: { kind: 'cross-entropy' }, optimizer });
+      const m = compile(graph, { maxBatch: N, loss: { kind: 'cross-entropy' }, optimizer, kernels });
+      expect(m.kernels === null).toBe(kernels === 'js');
       const steps = c.params['steps'] as number;
       const batches = c.inputs['batches'];
       const bIdx = batches !== undefined ? ints(batches) : null;
