@@ -8,6 +8,7 @@ import { GraphBuilder } from '../../runtime/graph/builder.js';
 import { compile, type Model } from '../../runtime/model.js';
 import { Arena } from '../../runtime/arena.js';
 import { denseForward, denseBackward } from '../../runtime/ops/dense.js';
+import { createWasmKernels } from '../../runtime/wasm/kernels.js';
 import type { GemmData, GemmKernel, MlpDef } from './models.js';
 import { ADAM, SGD_LR, type GemmCase, type Impl, type InferCase, type OptimizerChoice, type TrainCase } from './impl.js';
 
@@ -28,15 +29,18 @@ function copyRows(m: Model, B: number): Float32Array {
   return m.outputView(0).slice(0, B * C);
 }
 
-export function createEdgenn(): Impl {
+export function createEdgenn(kernels: 'auto' | 'js'): Impl {
+  // the kernels this process really gets ('auto' falls back to js without WebAssembly SIMD)
+  const wasm = kernels === 'auto' ? createWasmKernels(0) : null;
   return {
-    name: 'edgenn',
+    name: kernels === 'auto' ? 'edgenn' : 'edgenn-js',
     version: 'edgenn (this checkout)',
-    config: 'pure TypeScript kernels, 1 thread',
+    config: wasm !== null ? 'WebAssembly SIMD kernels (dense, relu, optimizer) + TypeScript, 1 thread'
+      : 'pure TypeScript kernels, 1 thread',
     async enter() { /* nothing global to switch */ },
 
     async infer(def: MlpDef, x: Float32Array, B: number): Promise<InferCase> {
-      const m = compile(buildGraph(def), { maxBatch: B });
+      const m = compile(buildGraph(def), { maxBatch: B, kernels });
       return {
         call: { sync: true, fn: () => { m.run(x, B); } },
         async outputs() { m.run(x, B); return copyRows(m, B); },
@@ -47,6 +51,7 @@ export function createEdgenn(): Impl {
     async train(def: MlpDef, x: Float32Array, labels: Int32Array, B: number, opt: OptimizerChoice): Promise<TrainCase> {
       const m = compile(buildGraph(def), {
         maxBatch: B,
+        kernels,
         loss: { kind: 'cross-entropy' },
         optimizer: opt === 'sgd'
           ? { kind: 'sgd', lr: SGD_LR }
@@ -62,7 +67,9 @@ export function createEdgenn(): Impl {
 
     async gemm(d: GemmData, kernel: GemmKernel): Promise<GemmCase> {
       const { B, I, O } = d.shape;
-      const arena = new Arena(4 * (2 * B * I + 2 * O * I + 2 * B * O));
+      const bytes = 4 * (2 * B * I + 2 * O * I + 2 * B * O) + 6 * 16;
+      const k = kernels === 'auto' ? createWasmKernels(bytes) : null;
+      const arena = k !== null ? new Arena(bytes, k.buffer, 0) : new Arena(bytes);
       const f = arena.f32;
       // float offsets; x (B, I), w (O, I), y (B, O), dy (B, O), dx (B, I), dw (O, I)
       const x = arena.alloc(4 * B * I) >> 2, w = arena.alloc(4 * O * I) >> 2, y = arena.alloc(4 * B * O) >> 2;
@@ -72,9 +79,13 @@ export function createEdgenn(): Impl {
       f.set(d.dy, dy);
       // NOTE: backward accumulates (+=) and the timed loop never zeroes, as in a training step
       // where zeroing the gradients is its own pass; values grow linearly, far from overflow.
-      const fn = kernel === 'fwd'
-        ? () => { denseForward(f, y, x, w, -1, B, I, O); }
-        : () => { denseBackward(f, dx, dw, -1, dy, x, w, B, I, O); };
+      const fn = k !== null
+        ? (kernel === 'fwd'
+          ? () => { k.denseForward(y, x, w, -1, B, I, O, 0, 0); }
+          : () => { k.denseBackward(dx, dw, -1, dy, x, w, B, I, O); })
+        : (kernel === 'fwd'
+          ? () => { denseForward(f, y, x, w, -1, B, I, O); }
+          : () => { denseBackward(f, dx, dw, -1, dy, x, w, B, I, O); });
       return {
         call: { sync: true, fn },
         async outputs() {

@@ -8,8 +8,10 @@
 // computed), so per-call API overhead is part of what is measured, as a user would pay it.
 import type { GemmData, GemmKernel, MlpDef } from './models.js';
 
-export type ImplName = 'edgenn' | 'ort-node' | 'ort-web' | 'tfjs-cpu' | 'tfjs-wasm';
-export const IMPL_NAMES: readonly ImplName[] = ['edgenn', 'ort-node', 'ort-web', 'tfjs-cpu', 'tfjs-wasm'];
+/** 'edgenn' runs its default kernels (WebAssembly SIMD where available); 'edgenn-js' forces the
+ *  pure TypeScript kernels (the fallback), so both are measured in the same run. */
+export type ImplName = 'edgenn' | 'edgenn-js' | 'ort-node' | 'ort-web' | 'tfjs-cpu' | 'tfjs-wasm';
+export const IMPL_NAMES: readonly ImplName[] = ['edgenn', 'edgenn-js', 'ort-node', 'ort-web', 'tfjs-cpu', 'tfjs-wasm'];
 
 /** A call to time. Synchronous calls are timed without `await` (an await costs a microtask). */
 export type Call =

@@ -146,7 +146,8 @@ function checkClose(what: string, got: Float32Array, ref: Float64Array): string 
 export async function loadImpl(name: ImplName): Promise<Impl> {
   try {
     switch (name) {
-      case 'edgenn': return (await import('./edgenn-impl.js')).createEdgenn();
+      case 'edgenn': return (await import('./edgenn-impl.js')).createEdgenn('auto');
+      case 'edgenn-js': return (await import('./edgenn-impl.js')).createEdgenn('js');
       case 'ort-node': return (await import('./peers/ort-node.js')).createOrtNode();
       case 'ort-web': return (await import('./peers/ort-web.js')).createOrtWeb();
       case 'tfjs-cpu': return (await import('./peers/tfjs.js')).createTfjs('cpu');
