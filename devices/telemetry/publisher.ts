@@ -18,6 +18,7 @@
 // It is not the agent: model serving, fine-tuning and updates call into it (ring, event, reply,
 // onCommand). startTelemetry() at the bottom wires the parts from one config.
 
+import { wasmSimdSupported } from '../../runtime/wasm/kernels.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -35,6 +36,9 @@ import { deviceTopics, type DeviceTopics } from './topics.js';
 import {
   createMqttTransport, type MessageProperties, type Transport, type TransportOptions, type WillMessage,
 } from './mqtt-transport.js';
+
+/** Models compile with kernels 'auto': WebAssembly SIMD where the engine has it (runtime/wasm). */
+const KERNELS: 'wasm' | 'js' = wasmSimdSupported() ? 'wasm' : 'js';
 
 /** The Last Will of each connection attempt, and the conn number its "online" status must carry. */
 export interface StatusWill {
@@ -283,6 +287,7 @@ export class Publisher {
       ...(totals.accuracy !== null ? { accuracy: totals.accuracy } : {}),
       ...(totals.health !== null ? { health: totals.health } : {}),
       arenaBytes: o.arenaBytes?.() ?? 0,
+      kernels: KERNELS,
       rssBytes: sys.rssBytes,
       heapUsedBytes: sys.heapUsedBytes,
       load: sys.load,

@@ -44,6 +44,8 @@ export interface MetricsRecord extends RecordHeader {
   readonly accuracy?: number;
   readonly health?: TrainingHealth;
   readonly arenaBytes: number;
+  /** which kernels run the models: WebAssembly SIMD, or the TypeScript fallback */
+  readonly kernels: 'wasm' | 'js';
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly load: readonly [number, number, number];

@@ -166,8 +166,9 @@ describe('Publisher', () => {
     const r = p.flush();
     expect(Object.keys(r).sort()).toEqual([
       'accuracy', 'agent', 'arenaBytes', 'cpuTempC', 'device', 'dropped', 'errors', 'heapUsedBytes',
-      'inferences', 'intervalMs', 'latencyUs', 'load', 'loss', 'model', 'outboxDepth', 'rssBytes', 'seq',
+      'inferences', 'intervalMs', 'kernels', 'latencyUs', 'load', 'loss', 'model', 'outboxDepth', 'rssBytes', 'seq',
       'throughput', 'trainSteps', 'ts', 'uptimeS', 'v'].sort());
+    expect(['wasm', 'js']).toContain(r.kernels);
     expect(r).toMatchObject({
       v: 1, device: 'pi1', ts: 1_700_000_000_000, inferences: 10, errors: 0, loss: 0.25, accuracy: 0.9,
       trainSteps: 1, arenaBytes: 4096, load: [0.5, 0.25, 0.125], cpuTempC: null, agent: '0.1.0', dropped: 0,

@@ -3,6 +3,7 @@
 // parameter count, the arena edgenn would plan for a batch size (inference, and training with
 // SGD), which layers train, and every unsupported node. Exit code 1 when some node is
 // unsupported (the report is printed anyway), 0 otherwise.
+import { wasmSimdSupported } from '../../../runtime/wasm/kernels.js';
 import { EdgennError } from '../../../runtime/errors.js';
 import { compile } from '../../../runtime/model.js';
 import { sizeOf } from '../../../runtime/graph/graph.js';
@@ -68,6 +69,7 @@ async function run(args: ParsedArgs, cio: CliIo): Promise<number> {
     parameters: params === null ? null : params.reduce((p, v) => p + sizeOf(v.dims), 0),
     constants: im === null ? null : im.graph.values.filter((v) => v.role === 'const').reduce((p, v) => p + sizeOf(v.dims), 0),
     batch,
+    kernels: wasmSimdSupported() ? 'wasm' : 'js',
     arenaBytes: { inference: arena(false), training: canTrain ? arena(true) : 'n/a (no batched float output or no weights)' },
     layers: im === null ? [] : im.layers.map((l) => ({ node: l.node, op: l.opType, params: l.params, trainable: l.trainable })),
     foldedBatchNorms: im?.foldedBatchNorms ?? 0,
@@ -88,6 +90,7 @@ async function run(args: ParsedArgs, cio: CliIo): Promise<number> {
     if (im !== null) {
       L.push(`  parameters: ${report.parameters} (${params!.length} tensors), constants: ${report.constants} values`);
       L.push(`  import: ${report.foldedBatchNorms} BatchNormalization folded, ${report.foldedNodes} nodes folded to constants, ${report.removedNodes} Identity/Dropout removed`);
+      L.push(`  kernels: ${report.kernels === 'wasm' ? 'WebAssembly SIMD (dense, relu, optimizer) + TypeScript' : 'TypeScript (WebAssembly SIMD unavailable here)'}`);
       L.push(`  arena for batch ${batch}: inference ${report.arenaBytes.inference} bytes, training (SGD) ${report.arenaBytes.training}${typeof report.arenaBytes.training === 'number' ? ' bytes' : ''}`);
       L.push(`  trainable layers: ${report.layers.length === 0 ? 'none' : report.layers.map((l) => `${l.node} (${l.op}: ${l.params.join(', ')})`).join('; ')}`);
     }
