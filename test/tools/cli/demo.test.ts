@@ -41,12 +41,12 @@ describe('edgenn demo', () => {
     expect(r.stdout).not.toContain('spiral');
     const bad = await cli(['demo', '--only', 'mnist'], process.cwd());
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--only: unknown value "mnist"; expected one of perceptron, xor, spiral');
+    expect(bad.stderr).toContain('--only: unknown value "mnist"; expected one of perceptron, xor, spiral, fleet');
   });
 
-  test('training parts report their steps to observers (the seam telemetry will use)', () => {
+  test('training parts report their steps to observers', async () => {
     const steps: number[] = [];
-    const code = runDemo({ line: () => undefined, isTTY: false, onStep: (part: string, r: Readonly<StepRecord>) => { if (part === 'spiral') steps.push(r.step); } },
+    const code = await runDemo({ line: () => undefined, isTTY: false, onStep: (part: string, r: Readonly<StepRecord>) => { if (part === 'spiral') steps.push(r.step); } },
       DEMO_PARTS.filter((p) => p.name === 'spiral'));
     expect(code).toBe(0);
     expect(steps.length).toBeGreaterThan(100);

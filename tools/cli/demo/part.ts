@@ -23,7 +23,7 @@ export interface DemoPart {
   /** short id for `edgenn demo --only NAME` */
   readonly name: string;
   readonly title: string;
-  run(out: DemoOut): DemoPartResult;
+  run(out: DemoOut): DemoPartResult | Promise<DemoPartResult>;
 }
 
 export function kib(bytes: number): string {
