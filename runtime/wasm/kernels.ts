@@ -42,6 +42,8 @@ export interface WasmKernels {
   denseBackward(dx: number, dw: number, db: number, dy: number, x: number, w: number,
                 B: number, I: number, O: number): void;
   reluForward(y: number, x: number, n: number): void;
+  /** y = tanh(x) by a rational approximation: within 7 ulp of Math.tanh (see kernels.wat) */
+  tanhForward(y: number, x: number, n: number): void;
   /** uses the output y, like reluBackward */
   reluBackward(dx: number, dy: number, y: number, n: number): void;
   leakyReluForward(y: number, x: number, n: number, slope: number): void;
@@ -153,6 +155,7 @@ export function createWasmKernels(memoryBytes: number): WasmKernels | null {
     denseForward: fn('dense_forward'),
     denseBackward: fn('dense_backward'),
     reluForward: fn('relu_forward'),
+    tanhForward: fn('tanh_forward'),
     reluBackward: fn('relu_backward'),
     leakyReluForward: fn('leaky_relu_forward'),
     leakyReluBackward: fn('leaky_relu_backward'),
