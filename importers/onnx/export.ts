@@ -9,6 +9,7 @@
 // ('UNSUPPORTED') naming the node when an op has no ONNX form at the chosen opset.
 import { EdgennError } from '../../runtime/errors.js';
 import { Op, IntWrap, fullDims, OP_NAMES, type Graph, type GraphNode, type Value } from '../../runtime/graph/graph.js';
+import type { FakeQuantAttrs } from '../../runtime/graph/graph.js';
 import type { Model } from '../../runtime/model.js';
 import { UnaryFn } from '../../runtime/ops/unary.js';
 import { BinaryFn } from '../../runtime/ops/binary.js';
@@ -68,7 +69,9 @@ export function exportOnnxBytes(src: ExportSource, opts: ExportOptions = {}): Ui
 function isModel(s: ExportSource): s is Model { return 'plan' in s && 'graph' in s; }
 function isImported(s: ExportSource): s is ImportedModel { return 'source' in s && 'graph' in s; }
 
-function unpack(src: ExportSource): { graph: Graph; weights: (v: Value) => Float32Array | Int32Array; ioElems: Map<number, OnnxDataType> } {
+type WeightData = Float32Array | Int32Array | Int8Array | Uint8Array;
+
+function unpack(src: ExportSource): { graph: Graph; weights: (v: Value) => WeightData; ioElems: Map<number, OnnxDataType> } {
   const ioElems = new Map<number, OnnxDataType>();
   if (isImported(src)) {
     for (const io of [...src.inputs, ...src.outputs]) ioElems.set(io.value, io.elemType);
@@ -87,6 +90,18 @@ function unpack(src: ExportSource): { graph: Graph; weights: (v: Value) => Float
   return { graph: src, weights: (v) => v.init!, ioElems };
 }
 
+/** true when value `id` is read by quantization node n in a slot the QDQ form re-emits itself
+ * (observer state, QAT control, LSQ scale / zero point, int8 qparams, requantization constants) */
+function quantAux(n: GraphNode, id: number): boolean {
+  const k = n.inputs.indexOf(id);
+  switch (n.op) {
+    case Op.FakeQuant: case Op.LearnableFakeQuant: return k >= 1;
+    case Op.Int8Quantize: case Op.Int8Dequantize: return k === 1;
+    case Op.Int8Linear: return k === 2 || k === 3;
+    default: return false;
+  }
+}
+
 /** the integer type of a quantized tensor from its range's lower end */
 const qElem = (qmin: number): OnnxDataType => (qmin < -128 ? OnnxDataType.INT32 : qmin < 0 ? OnnxDataType.INT8 : OnnxDataType.UINT8);
 const ints = (v: readonly number[]): OnnxAttribute => ({ type: 'ints', value: [...v] });
@@ -99,7 +114,7 @@ class Exporter {
   private readonly elems = new Map<number, OnnxDataType>();
   private readonly names = new Set<string>();
 
-  constructor(private readonly g: Graph, private readonly weights: (v: Value) => Float32Array | Int32Array,
+  constructor(private readonly g: Graph, private readonly weights: (v: Value) => WeightData,
               ioElems: Map<number, OnnxDataType>, private readonly opset: number) {
     for (const v of g.values) this.names.add(v.name);
     for (const [id, e] of ioElems) this.elems.set(id, e);
@@ -112,6 +127,8 @@ class Exporter {
     for (const v of this.g.values) {
       if (v.role !== 'param' && v.role !== 'const') continue;
       const readers = this.g.nodes.filter((n) => n.inputs.includes(v.id));
+      // quantization state, controls, requantization constants: the Q/DQ nodes carry their own
+      if (readers.length > 0 && readers.every((n) => quantAux(n, v.id))) continue;
       if (readers.length === 0 && !this.g.outputs.includes(v.id)) continue;
       this.initializer(v.name, this.elemOf(v), v.dims, this.weights(v));
       const weightSlot = readers.some((n) => (n.op === Op.Dense || n.op === Op.Conv1d || n.op === Op.Conv2d) && n.inputs.indexOf(v.id) > 0);
@@ -131,6 +148,8 @@ class Exporter {
     const e = this.elems.get(v.id);
     if (e !== undefined) return e;
     if (v.dtype === 'f32') return OnnxDataType.FLOAT;
+    if (v.dtype === 'i8') return OnnxDataType.INT8;
+    if (v.dtype === 'u8') return OnnxDataType.UINT8;
     const p = this.g.nodes.find((n) => n.outputs.includes(v.id));
     let r: OnnxDataType = OnnxDataType.INT64;
     if (p !== undefined) {
@@ -180,6 +199,7 @@ class Exporter {
           break;
         }
         case Op.Where: set(n.inputs[0]!, OnnxDataType.BOOL); break;
+        case Op.Int8Linear: if (n.inputs.length > 4) set(n.inputs[4]!, OnnxDataType.INT32); break;
         case Op.Quantize: case Op.Dequantize: {
           const q = qElem((n as GraphNode<typeof Op.Quantize>).attrs.qmin);
           set(n.inputs[2]!, q);
@@ -206,11 +226,11 @@ class Exporter {
     return name;
   }
 
-  private initializer(name: string, elem: OnnxDataType, dims: readonly number[], data: Float32Array | Int32Array): void {
+  private initializer(name: string, elem: OnnxDataType, dims: readonly number[], data: ArrayLike<number>): void {
     let d: OnnxTensor['data'];
     switch (elem) {
       case OnnxDataType.FLOAT: d = Float32Array.from(data); break;
-      case OnnxDataType.INT64: d = BigInt64Array.from(data, (v) => BigInt(v)); break;
+      case OnnxDataType.INT64: d = BigInt64Array.from(Array.from(data), (v) => BigInt(v)); break;
       case OnnxDataType.INT32: d = Int32Array.from(data); break;
       case OnnxDataType.INT8: d = Int8Array.from(data); break;
       default: d = Uint8Array.from(data); break;
@@ -373,11 +393,116 @@ class Exporter {
         this.emit('QLinearMatMul', n.name, [inn[0]!, inn[4]!, inn[2]!, inn[1]!, inn[5]!, inn[3]!, inn[6]!, inn[7]!], [y]);
         return;
       }
+      case Op.FakeQuant: case Op.LearnableFakeQuant: this.fakeQuant(n, inn[0]!, y); return;
+      case Op.Int8Quantize: case Op.Int8Dequantize: {
+        const a = (n as GraphNode<typeof Op.Int8Quantize>).attrs;
+        const q = n.op === Op.Int8Quantize ? out : V(0);
+        const qp = this.weights(V(1));
+        const [s, z] = this.qparams(n, q.dtype === 'i8', [qp[0]!], [qp[1]!], true);
+        if (n.op === Op.Int8Dequantize) { this.emit('DequantizeLinear', n.name, [inn[0]!, s, z], [y]); return; }
+        this.quantizeTo(n, inn[0]!, s, z, y, q.dtype === 'i8', a.qmin, a.qmax, -1);
+        return;
+      }
+      case Op.Int8Linear: { this.int8Linear(n as GraphNode<typeof Op.Int8Linear>, inn, y); return; }
       default: {
         const never: never = n.op;
         unsupported(`op ${String(never)}`);
       }
     }
+  }
+
+  // ---- quantization: QDQ form (QuantizeLinear / DequantizeLinear pairs, int8 weights, int32 biases) ----
+
+  /** scale (float32) and zero point (int8 / uint8, saturated) initializers: scalars when per
+   * tensor, [C] along `axis` otherwise */
+  private qparams(n: GraphNode, signed: boolean, scale: ArrayLike<number>, zp: ArrayLike<number>, perTensor: boolean): [string, string] {
+    const s = this.fresh(`${n.name}:scale`), z = this.fresh(`${n.name}:zero_point`);
+    const dims = perTensor ? [] : [scale.length];
+    const lo = signed ? -128 : 0, hi = signed ? 127 : 255;
+    this.initializer(s, OnnxDataType.FLOAT, dims, Float32Array.from(scale));
+    this.initializer(z, signed ? OnnxDataType.INT8 : OnnxDataType.UINT8, dims,
+      Array.from(zp, (v) => Math.min(hi, Math.max(lo, Math.round(v)))));
+    return [s, z];
+  }
+
+  /** QuantizeLinear into the type's range, then a Clip when the grid is narrower (reduce_range,
+   * narrow int8, fewer bits), as PyTorch's exporter does */
+  private quantizeTo(n: GraphNode, x: string, s: string, z: string, y: string, signed: boolean, qmin: number, qmax: number, axis: number): void {
+    const lo = signed ? -128 : 0, hi = signed ? 127 : 255;
+    const attrs: Record<string, OnnxAttribute> = axis >= 0 ? { axis: int(axis) } : {};
+    if (qmin <= lo && qmax >= hi) { this.emit('QuantizeLinear', n.name, [x, s, z], [y], attrs); return; }
+    const q = this.fresh(`${n.name}:q`);
+    this.emit('QuantizeLinear', n.name, [x, s, z], [q], attrs);
+    const elem = signed ? OnnxDataType.INT8 : OnnxDataType.UINT8;
+    const mn = this.fresh(`${n.name}:qmin`), mx = this.fresh(`${n.name}:qmax`);
+    this.initializer(mn, elem, [], [Math.max(lo, qmin)]);
+    this.initializer(mx, elem, [], [Math.min(hi, qmax)]);
+    this.emit('Clip', `${n.name}:clip`, [q, mn, mx], [y]);
+  }
+
+  /** FakeQuant / LearnableFakeQuant -> QuantizeLinear (+ Clip) -> DequantizeLinear with the
+   * site's current qparams. NOTE: ONNX divides by the scale where PyTorch multiplies by its
+   * reciprocal: codes can differ by one at exact ties (see runtime/quant/fake-quant.ts). */
+  private fakeQuant(n: GraphNode, x: string, y: string): void {
+    const a = n.attrs as FakeQuantAttrs;
+    const xv = this.g.values[n.inputs[0]!]!;
+    const C = a.axis < 0 ? 1 : fullDims(xv)[a.axis]!;
+    let scale: ArrayLike<number>, zp: ArrayLike<number>;
+    if (n.op === Op.FakeQuant) {
+      const st = this.weights(this.g.values[n.inputs[1]!]!);
+      scale = st.subarray(2 * C, 3 * C);
+      zp = st.subarray(3 * C, 4 * C);
+    } else {
+      scale = this.weights(this.g.values[n.inputs[3]!]!);
+      zp = a.scheme.symmetric ? new Float32Array(C) : this.weights(this.g.values[n.inputs[4]!]!);
+    }
+    const [s, z] = this.qparams(n, a.scheme.signed, scale, zp, a.axis < 0);
+    const q = this.fresh(`${n.name}:quantized`);
+    this.quantizeTo(n, x, s, z, q, a.scheme.signed, a.scheme.qmin, a.scheme.qmax, a.axis);
+    const attrs: Record<string, OnnxAttribute> = a.axis >= 0 ? { axis: int(a.axis) } : {};
+    this.emit('DequantizeLinear', `${n.name}:dequantize`, [q, s, z], [y], attrs);
+  }
+
+  /** Int8Linear -> DequantizeLinear(x) · DequantizeLinear(int8 weight, per-axis scales)
+   * + DequantizeLinear(int32 bias, s_x * s_w) -> Gemm / Conv [-> Relu] -> QuantizeLinear: the
+   * QDQ pattern onnxruntime fuses into its integer kernels */
+  private int8Linear(n: GraphNode<typeof Op.Int8Linear>, inn: readonly string[], y: string): void {
+    const a = n.attrs;
+    const xv = this.g.values[n.inputs[0]!]!, wv = this.g.values[n.inputs[1]!]!, yv = this.g.values[n.outputs[0]!]!;
+    const sc = this.weights(this.g.values[n.inputs[3]!]!);
+    const rq = this.weights(this.g.values[n.inputs[2]!]!);
+    const O = wv.dims[0]!;
+    const sw = sc.subarray(2, 2 + O);
+    const xs = xv.dtype === 'i8', ys = yv.dtype === 'i8', ws = wv.dtype === 'i8';
+    const [sx, zx] = this.qparams(n, xs, [sc[0]!], [a.xZero], true);
+    const xf = this.fresh(`${n.name}:x`);
+    this.emit('DequantizeLinear', `${n.name}:dequantize_x`, [inn[0]!, sx, zx], [xf]);
+    const [swn, zwn] = this.qparams(n, ws, sw, rq.subarray(0, O), false);
+    const wf = this.fresh(`${n.name}:w`);
+    this.emit('DequantizeLinear', `${n.name}:dequantize_w`, [inn[1]!, swn, zwn], [wf], { axis: int(0) });
+    const ins = [xf, wf];
+    if (n.inputs.length > 4) {
+      const bs = this.fresh(`${n.name}:bias_scale`), bz = this.fresh(`${n.name}:bias_zero_point`);
+      this.initializer(bs, OnnxDataType.FLOAT, [O], Float32Array.from(sw, (s) => Math.fround(sc[0]! * s)));
+      this.initializer(bz, OnnxDataType.INT32, [O], new Int32Array(O));
+      const bf = this.fresh(`${n.name}:b`);
+      this.emit('DequantizeLinear', `${n.name}:dequantize_b`, [inn[4]!, bs, bz], [bf], { axis: int(0) });
+      ins.push(bf);
+    }
+    const lin = this.fresh(`${n.name}:linear`);
+    if (a.kind === 'dense') {
+      if (fullDims(xv).length !== 2) throw new EdgennError('UNSUPPORTED', 'cannot export an int8 dense layer over more than [B, I]', { node: n.name });
+      this.emit('Gemm', n.name, ins, [lin], { alpha: float(1), beta: float(1), transB: int(1) });
+    } else {
+      this.emit('Conv', n.name, ins, [lin], { dilations: ints([a.dilation]), group: int(1), kernel_shape: ints([wv.dims[2]!]),
+        pads: ints([a.padding, a.padding]), strides: ints([a.stride]) });
+    }
+    const lo = ys ? -128 : 0;
+    const relu = a.actMin > lo && a.actMin === a.yZero;
+    let pre = lin;
+    if (relu) { pre = this.fresh(`${n.name}:relu`); this.emit('Relu', `${n.name}:relu`, [lin], [pre]); }
+    const [sy, zy] = this.qparams(n, ys, [sc[1]!], [a.yZero], true);
+    this.quantizeTo(n, pre, sy, zy, y, ys, relu ? lo : a.actMin, a.actMax, -1);
   }
 
   private math(n: GraphNode<typeof Op.Math>, x: string, y: string): void {

@@ -223,6 +223,14 @@ export function importOnnx(src: Uint8Array | string | OnnxModel, opts: ImportOpt
     ctx.label = `output ${name}`;
     let id = ctx.value(s);
     const v = ctx.b.value(id);
+    // an internal value that happens to carry the output's name (e.g. '2:out' of node '2' when the
+    // file's output '2:out' comes from another node) gives the name up
+    const holder = v.name !== name ? ctx.b.find(name) : -1;
+    if (holder >= 0 && ctx.b.value(holder).role === 'activation' && !used.has(holder)) {
+      let alt = `${name}:internal`;
+      for (let k = 1; ctx.b.hasName(alt); k++) alt = `${name}:internal#${k}`;
+      ctx.b.rename(holder, alt);
+    }
     if (inputIds.has(id) || used.has(id) || v.role === 'const' || v.role === 'param' || v.name !== name && ctx.b.hasName(name)) {
       id = ctx.b.copy(id, `${name}:copy`);
     }

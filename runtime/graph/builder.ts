@@ -10,6 +10,11 @@ import {
   type Graph, type GraphNode, type OpKind, type OpAttrs, type Value, type ValueRole, type DType,
   type Conv2dAttrs, type MatMulAttrs, type QuantAttrs,
 } from './graph.js';
+import type { FakeQuantAttrs, Int8LinearAttrs } from './graph.js';
+import type { QScheme, QParamsRule } from '../quant/qparams.js';
+import type { RoundingMode } from '../quant/fake-quant.js';
+import { OBSERVER_MINMAX, OBSERVER_MOVING_AVERAGE } from '../quant/observers.js';
+import { QAT_CTL_CELLS, QAT_NEVER } from '../ops/fake-quant-op.js';
 import { denseShape } from '../ops/dense.js';
 import { conv1dShape } from '../ops/conv1d.js';
 import { softmaxAxis } from '../ops/softmax.js';
@@ -42,6 +47,48 @@ export interface Conv1dOptions extends DenseOptions {
   readonly padding?: number;
   readonly dilation?: number;
 }
+
+/** A fake-quant site (GraphBuilder.fakeQuant): the grid, where the channels are, the observer,
+ * the schedule. Defaults follow PyTorch's QAT modules (moving average 0.01, observe and
+ * fake-quantize from the start, never freeze). */
+export interface FakeQuantOptions {
+  readonly scheme: QScheme;
+  /** channel axis over the full dims (batch axis = 0 when batched); -1 or absent = per tensor */
+  readonly axis?: number;
+  readonly observer?: 'minmax' | 'moving-average';
+  readonly averagingConstant?: number;
+  /** how scale and zero point follow the observed range (runtime/quant/qparams.ts); default 'fused' */
+  readonly rule?: QParamsRule;
+  /** 'torch' (x * 1/scale, default) or 'onnx' (x / scale) before rounding */
+  readonly mode?: RoundingMode;
+  /** freeze the observer (keep its qparams) from this training step on */
+  readonly freezeObserverAt?: number;
+  /** fake-quantize from this training step on (before: identity) */
+  readonly fakeQuantFrom?: number;
+  /** initial qparams (C entries each; default scale 1, the scheme's zero point) */
+  readonly scale?: ArrayLike<number>;
+  readonly zeroPoint?: ArrayLike<number>;
+  /** LSQ only: PyTorch's grad_factor 1/sqrt(numel * qmax) (default true) */
+  readonly gradScaling?: boolean;
+}
+
+/** Operands of an int8 dense / conv1d layer (runtime/quant/int8.ts prepareInt8Linear + scales). */
+export interface Int8LinearOperands {
+  /** (O, F) codes; Int8Array for signed weights */
+  readonly weight: Int8Array | Uint8Array;
+  readonly weightDims: readonly number[];
+  readonly weightZero: Int32Array;
+  readonly multiplier: Int32Array;
+  readonly shift: Int32Array;
+  readonly bias: Int32Array | null;
+  readonly inputScale: number;
+  readonly outputScale: number;
+  readonly weightScale: Float32Array;
+}
+
+/** Name of the QAT control block (i32 [4]: step, observers on, fake-quant on, reserved) every
+ * fake-quant site of a graph shares. */
+export const QAT_CONTROL = 'qat.control';
 
 export class GraphBuilder {
   private readonly values: Value[] = [];
@@ -504,6 +551,234 @@ export class GraphBuilder {
     return this.addNode(op, name, inputs, batched ? out.slice(1) : out, attrs, batched, dtype);
   }
 
+  // ---- quantization-aware training and int8 inference ----
+
+  /**
+   * A builder that continues an existing graph: its values (copied, same ids), inputs and outputs,
+   * but no nodes: re-add them in order with `appendNode` (graph passes insert nodes between them,
+   * e.g. runtime/quant/qat.ts). The source graph is not modified.
+   */
+  static continueFrom(graph: Graph, seed = 0): GraphBuilder {
+    const b = new GraphBuilder(seed);
+    for (const v of graph.values) {
+      b.values.push({ ...v, dims: [...v.dims] });
+      b.names.add(v.name);
+    }
+    b.inputs.push(...graph.inputs);
+    b.outputs.push(...graph.outputs);
+    b.layerCount = graph.nodes.length;
+    return b;
+  }
+
+  /** Re-adds a node of the graph this builder continues (its values exist), with possibly
+   * rewired inputs. Shapes were checked when the node was first built. */
+  appendNode(node: GraphNode, inputs: readonly number[] = node.inputs): void {
+    for (const i of [...inputs, ...node.outputs]) this.value(i);
+    this.nodes.push({ ...node, id: this.nodes.length, inputs: [...inputs] } as GraphNode);
+  }
+
+  /** Adds a copy of another graph's node over values of this one: same op, name and attributes,
+   * outputs shaped like `outs` (graph passes that rebuild a graph, e.g. runtime/quant/convert.ts).
+   * The inputs must have the shapes the node was built with. */
+  rawNode(node: GraphNode, inputs: readonly ValueId[], outs: readonly Pick<Value, 'dims' | 'batched' | 'dtype'>[]): ValueId[] {
+    for (const i of inputs) this.value(i);
+    return this.addNodeOuts(node.op, node.name, [...inputs], outs.map((o) => ({ dims: o.dims, batched: o.batched, dtype: o.dtype })), node.attrs);
+  }
+
+  /** Renames a value (to a name no other value has). */
+  rename(id: ValueId, name: string): void {
+    const v = this.value(id);
+    if (v.name === name) return;
+    if (this.names.has(name)) throw new EdgennError('GRAPH', 'duplicate tensor name', { tensor: name });
+    this.names.delete(v.name);
+    (v as { name: string }).name = name;
+    this.names.add(name);
+  }
+
+  /** The id of the value with this name, or -1. */
+  find(name: string): ValueId {
+    return this.values.find((v) => v.name === name)?.id ?? -1;
+  }
+
+  /** Replaces graph output i (keeps the output's name: the old value is renamed `<name>:float`). */
+  replaceOutput(i: number, id: ValueId): void {
+    const old = this.value(this.outputs[i]!), nv = this.value(id);
+    const name = old.name;
+    this.names.delete(nv.name);
+    (old as { name: string }).name = this.uniqueName(`${name}:float`);
+    this.names.add(old.name);
+    (nv as { name: string }).name = name;
+    this.names.add(name);
+    this.outputs[i] = id;
+  }
+
+  /** The graph's QAT control block (created on first use; steps, observers on, fake-quant on). */
+  qatControl(): ValueId {
+    const v = this.values.find((q) => q.name === QAT_CONTROL);
+    if (v !== undefined) return v.id;
+    return this.addValue(QAT_CONTROL, 'const', 'i32', [QAT_CTL_CELLS], false, Int32Array.of(0, 1, 1, 0));
+  }
+
+  /**
+   * Fake quantization of x with an observer (QAT): y has x's shape. Creates `<name>.state`
+   * (f32 [4C]: running min, max, scale, zero point) and uses the graph's QAT control block.
+   */
+  fakeQuant(x: ValueId, o: FakeQuantOptions, name?: string): ValueId {
+    const n = this.nodeName(name);
+    const { attrs, C } = this.fakeQuantSite(n, x, o);
+    const st = this.fakeQuantState(n, C, o);
+    return this.addNode(Op.FakeQuant, n, [x, st, this.qatControl()], this.value(x).dims, attrs, this.value(x).batched);
+  }
+
+  /**
+   * LSQ fake quantization: trainable `<name>.scale` and `<name>.zero_point` ([C]; the zero point
+   * is frozen at 0 for symmetric schemes) with PyTorch's learnable fake-quant gradients; while the
+   * site observes, its observer's qparams overwrite them (PyTorch's static_enabled).
+   */
+  learnableFakeQuant(x: ValueId, o: FakeQuantOptions, name?: string): ValueId {
+    const n = this.nodeName(name);
+    const { attrs, C } = this.fakeQuantSite(n, x, o);
+    // the observer state holds integer zero points; the learnable one may sit between them
+    const st = this.fakeQuantState(n, C, { ...o, zeroPoint: o.zeroPoint === undefined ? undefined : Array.from(o.zeroPoint, (z) => Math.round(z)) });
+    const sc = this.param(`${n}.scale`, [C], { data: o.scale ?? new Float32Array(C).fill(1) });
+    const zp = this.param(`${n}.zero_point`, [C], { data: o.zeroPoint ?? new Float32Array(C).fill(o.scheme.symmetricZeroPoint),
+      trainable: !o.scheme.symmetric });
+    return this.addNode(Op.LearnableFakeQuant, n, [x, st, this.qatControl(), sc, zp], this.value(x).dims,
+      { ...attrs, gradScaling: o.gradScaling ?? true }, this.value(x).batched);
+  }
+
+  private fakeQuantSite(n: string, x: ValueId, o: FakeQuantOptions): { attrs: FakeQuantAttrs; C: number } {
+    const xv = this.value(x);
+    this.needF32(n, xv);
+    const full = fullDims(xv);
+    const axis = o.axis === undefined || o.axis < 0 ? -1 : o.axis;
+    if (axis >= full.length || (axis === 0 && xv.batched) || !Number.isInteger(axis)) {
+      throw new EdgennError('SHAPE', 'fake-quant channel axis must be a dim of the tensor other than the batch', { node: n, tensor: xv.name,
+        expected: `an axis in [${xv.batched ? 1 : 0}, ${full.length - 1}] or -1 (per tensor)`, actual: String(o.axis) });
+    }
+    const C = axis < 0 ? 1 : full[axis]!;
+    const avg = o.averagingConstant ?? 0.01;
+    if (!(avg > 0 && avg <= 1)) throw new EdgennError('ARG', 'averaging constant must be in (0, 1]', { node: n, actual: String(avg) });
+    const step = (v: number | undefined, d: number, what: string): number => {
+      if (v === undefined) return d;
+      if (!Number.isInteger(v) || v < 0) throw new EdgennError('ARG', `${what} must be a step count (integer >= 0)`, { node: n, actual: String(v) });
+      return Math.min(v, QAT_NEVER);
+    };
+    const attrs: FakeQuantAttrs = {
+      axis, scheme: o.scheme, observer: o.observer === 'minmax' ? OBSERVER_MINMAX : OBSERVER_MOVING_AVERAGE, averaging: avg,
+      rule: o.rule ?? 'fused', mode: o.mode ?? 'torch',
+      freezeObserverAt: step(o.freezeObserverAt, QAT_NEVER, 'freezeObserverAt'), fakeQuantFrom: step(o.fakeQuantFrom, 0, 'fakeQuantFrom'),
+    };
+    return { attrs, C };
+  }
+
+  private fakeQuantState(n: string, C: number, o: FakeQuantOptions): ValueId {
+    const init = new Float32Array(4 * C);
+    init.fill(Infinity, 0, C);
+    init.fill(-Infinity, C, 2 * C);
+    for (let c = 0; c < C; c++) {
+      const s = o.scale === undefined ? 1 : o.scale[o.scale.length === 1 ? 0 : c]!;
+      const z = o.zeroPoint === undefined ? o.scheme.symmetricZeroPoint : o.zeroPoint[o.zeroPoint.length === 1 ? 0 : c]!;
+      if (!(s > 0) || !Number.isFinite(s) || !Number.isInteger(z)) {
+        throw new EdgennError('DATA', 'initial scale must be positive and zero point an integer', { node: n, actual: `scale ${s}, zero point ${z}` });
+      }
+      init[2 * C + c] = s;
+      init[3 * C + c] = z;
+    }
+    return this.addValue(`${n}.state`, 'const', 'f32', [4 * C], false, init);
+  }
+
+  /** A constant of int8 / uint8 codes (1 byte per element in the arena). */
+  constantBytes(name: string, dims: readonly number[], data: Int8Array | Uint8Array): ValueId {
+    checkDims(name, dims);
+    if (data.length !== sizeOf(dims)) {
+      throw new EdgennError('SHAPE', 'constant data length does not match its shape', { tensor: name, expected: String(sizeOf(dims)), actual: String(data.length) });
+    }
+    return this.addValue(name, 'const', data instanceof Int8Array ? 'i8' : 'u8', dims, false, data.slice());
+  }
+
+  /** float x -> int8 (signed) or uint8 codes, per tensor, saturated to [qmin, qmax]. */
+  int8Quantize(x: ValueId, scale: number, zeroPoint: number, o: { signed: boolean; qmin?: number; qmax?: number; mode?: RoundingMode }, name?: string): ValueId {
+    const n = this.nodeName(name);
+    const xv = this.value(x);
+    this.needF32(n, xv);
+    const lo = o.signed ? -128 : 0, hi = o.signed ? 127 : 255;
+    const qmin = o.qmin ?? lo, qmax = o.qmax ?? hi;
+    this.checkQParams(n, scale, zeroPoint, lo, hi, qmin, qmax);
+    const qp = this.constant(`${n}.qparams`, [2], [scale, zeroPoint]);
+    return this.addNode(Op.Int8Quantize, n, [x, qp], xv.dims, { qmin, qmax, mode: o.mode ?? 'torch' }, xv.batched, o.signed ? 'i8' : 'u8');
+  }
+
+  /** int8 / uint8 codes -> float (q - zeroPoint) * scale. */
+  int8Dequantize(q: ValueId, scale: number, zeroPoint: number, name?: string): ValueId {
+    const n = this.nodeName(name);
+    const qv = this.value(q);
+    if (qv.dtype !== 'i8' && qv.dtype !== 'u8') throw new EdgennError('SHAPE', 'int8 dequantize takes int8 / uint8 codes', { node: n, tensor: qv.name, actual: qv.dtype });
+    const lo = qv.dtype === 'i8' ? -128 : 0, hi = qv.dtype === 'i8' ? 127 : 255;
+    this.checkQParams(n, scale, zeroPoint, lo, hi, lo, hi);
+    const qp = this.constant(`${n}.qparams`, [2], [scale, zeroPoint]);
+    return this.addNode(Op.Int8Dequantize, n, [q, qp], qv.dims, { qmin: lo, qmax: hi, mode: 'torch' }, qv.batched, 'f32');
+  }
+
+  /**
+   * Integer dense ([B, I] or [B, R, I] codes) or conv1d ([B, C, L] codes): creates `<name>.weight`
+   * (1 byte per weight), `<name>.bias` (int32), `<name>.requant` and `<name>.scales`; the output
+   * codes are int8 when `outputSigned`, else uint8.
+   */
+  int8Linear(xq: ValueId, p: Int8LinearOperands, attrs: Omit<Int8LinearAttrs, 'simd'>, outputSigned: boolean, name?: string): ValueId {
+    const n = this.nodeName(name);
+    const xv = this.value(xq);
+    if (xv.dtype !== 'i8' && xv.dtype !== 'u8') throw new EdgennError('SHAPE', 'int8 linear takes int8 / uint8 codes', { node: n, tensor: xv.name, actual: xv.dtype });
+    const O = p.weightDims[0]!;
+    const okLen = (a: ArrayLike<number>): boolean => a.length === O;
+    if (![p.weightZero, p.multiplier, p.shift, p.weightScale].every(okLen) || (p.bias !== null && !okLen(p.bias))) {
+      throw new EdgennError('SHAPE', 'int8 linear operands must have one entry per output channel', { node: n, expected: String(O) });
+    }
+    let out: number[];
+    if (attrs.kind === 'dense') {
+      out = [...xv.dims.slice(0, -1), ...denseShape(n, [xv.dims[xv.dims.length - 1]!], p.weightDims, null)];
+    } else {
+      if (xv.dims.length !== 2 || !xv.batched) throw new EdgennError('SHAPE', 'int8 conv1d input must be [B, C, L]', { node: n, actual: fmtDims(xv) });
+      out = conv1dShape(n, xv.dims, p.weightDims, null, attrs.stride, attrs.padding, attrs.dilation);
+    }
+    const w = this.constantBytes(`${n}.weight`, p.weightDims, p.weight);
+    // requant block: weight zero points | multipliers | shifts | bias - zx * rowsum(w) (the SIMD
+    // path's bias: the int8 product there has no zero points)
+    const F = p.weight.length / O;
+    const rq = new Int32Array(4 * O);
+    rq.set(p.weightZero, 0); rq.set(p.multiplier, O); rq.set(p.shift, 2 * O);
+    let foldable = attrs.kind === 'dense' && xv.dtype === 'i8' && p.weight instanceof Int8Array && F <= 131072;
+    for (let o = 0; o < O && foldable; o++) {
+      let sum = 0;
+      for (let f = 0; f < F; f++) sum += p.weight[o * F + f]!;
+      const v = (p.bias !== null ? p.bias[o]! : 0) - attrs.xZero * sum;
+      if (p.weightZero[o] !== 0 || v < -(2 ** 31) || v >= 2 ** 31) foldable = false;
+      rq[3 * O + o] = v;
+    }
+    const rqId = this.constantI32(`${n}.requant`, [4 * O], rq);
+    const sc = this.constant(`${n}.scales`, [2 + O], [p.inputScale, p.outputScale, ...p.weightScale]);
+    const ins = [xq, w, rqId, sc];
+    if (p.bias !== null) ins.push(this.constantI32(`${n}.bias`, [O], p.bias));
+    const outs = [{ dims: out, batched: xv.batched, dtype: (outputSigned ? 'i8' : 'u8') as DType }];
+    // int32 sums of the SIMD path (dense only)
+    if (attrs.kind === 'dense') outs.push({ dims: out, batched: xv.batched, dtype: 'i32' });
+    return this.addNodeOuts(Op.Int8Linear, n, ins, outs, { ...attrs, simd: foldable })[0]!;
+  }
+
+  private checkQParams(n: string, scale: number, zp: number, lo: number, hi: number, qmin: number, qmax: number): void {
+    if (!(scale > 0) || !Number.isFinite(scale) || !Number.isInteger(zp) || zp < lo || zp > hi ||
+        !Number.isInteger(qmin) || !Number.isInteger(qmax) || qmin < lo || qmax > hi || qmin >= qmax) {
+      throw new EdgennError('ARG', 'int8 qparams: scale > 0, an integer zero point and range inside the type', { node: n,
+        expected: `zero point and qmin < qmax in [${lo}, ${hi}]`, actual: `scale ${scale}, zero point ${zp}, range ${qmin}..${qmax}` });
+    }
+  }
+
+  private uniqueName(base: string): string {
+    let u = base;
+    for (let k = 1; this.names.has(u); k++) u = `${base}#${k}`;
+    return u;
+  }
+
   build(): Graph {
     if (this.inputs.length === 0) throw new EdgennError('GRAPH', 'graph has no input');
     if (this.outputs.length === 0) throw new EdgennError('GRAPH', 'graph has no output; call output()');
@@ -543,7 +818,7 @@ export class GraphBuilder {
   }
 
   private addValue(name: string, role: ValueRole, dtype: DType, dims: readonly number[],
-                   batched: boolean, init: Float32Array | Int32Array | null): ValueId {
+                   batched: boolean, init: Value["init"]): ValueId {
     let unique = name;
     for (let k = 1; this.names.has(unique); k++) unique = `${name}#${k}`;
     if (unique !== name && role !== 'activation') {
@@ -554,6 +829,25 @@ export class GraphBuilder {
     this.values.push(v);
     return v.id;
   }
+}
+
+/**
+ * The same graph with value ids in dependency order (graph inputs, then parameters and constants
+ * in their order, then node outputs in node order) and unread values dropped: what graph passes
+ * that insert nodes (runtime/quant/qat.ts) return, since the planner resolves views in id order.
+ */
+export function compactGraph(g: Graph): Graph {
+  const used = new Set<number>([...g.inputs, ...g.outputs]);
+  for (const n of g.nodes) { for (const i of n.inputs) used.add(i); for (const o of n.outputs) used.add(o); }
+  const order: number[] = [...g.inputs];
+  const produced = new Set<number>();
+  for (const n of g.nodes) for (const o of n.outputs) produced.add(o);
+  for (const v of g.values) if (used.has(v.id) && !produced.has(v.id) && !g.inputs.includes(v.id)) order.push(v.id);
+  for (const n of g.nodes) for (const o of n.outputs) order.push(o);
+  const remap = new Map<number, number>();
+  const values: Value[] = order.map((old, id) => { remap.set(old, id); return { ...g.values[old]!, id, dims: [...g.values[old]!.dims] }; });
+  const nodes = g.nodes.map((n, id) => ({ ...n, id, inputs: n.inputs.map((i) => remap.get(i)!), outputs: n.outputs.map((o) => remap.get(o)!) }) as GraphNode);
+  return { values, nodes, inputs: g.inputs.map((i) => remap.get(i)!), outputs: g.outputs.map((o) => remap.get(o)!) };
 }
 
 /** Most elements one tensor may have (2^31 - 1 cells would already be an 8 GiB arena). */

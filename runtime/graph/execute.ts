@@ -30,6 +30,8 @@ import { castForward, copyForward, copyBackward } from '../ops/cast.js';
 import { conv2dForward, conv2dBackward } from '../ops/conv2d.js';
 import { nllForward, nllBackward } from '../ops/nll-loss.js';
 import { quantizeForward, dequantizeForward, dynQuantizeForward, qmatmulForward } from '../ops/quantize.js';
+import { fakeQuantOpForward, fakeQuantOpBackward, lsqOpForward, lsqOpBackward } from '../ops/fake-quant-op.js';
+import { int8QuantizeOp, int8DequantizeOp, int8DenseOp, int8Conv1dOp, int8RequantizeRows } from '../ops/int8-op.js';
 
 /**
  * @param probes run Probe instructions (training-health signals) this time
@@ -63,7 +65,10 @@ export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array,
       case Ik.LeakyReluB: leakyReluBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n, s.p); break;
       case Ik.SigmoidF: sigmoidForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.SigmoidB: sigmoidBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n); break;
-      case Ik.TanhF: tanhForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n); break;
+      case Ik.TanhF:
+        if (k !== null) k.tanhForward(s.y, s.x, (s.bt === 1 ? b : 1) * s.n);
+        else tanhForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n);
+        break;
       case Ik.TanhB: tanhBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.SoftplusF: softplusForward(a, s.y, s.x, (s.bt === 1 ? b : 1) * s.n, s.p); break;
       case Ik.SoftplusB: softplusBackward(a, s.dx, s.dy, s.s, (s.bt === 1 ? b : 1) * s.n, s.p); break;
@@ -141,6 +146,39 @@ export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array,
         if (!probes) break;
         if (s.kind === 'dead') deadUnitsProbe(a, s.out, s.y, b, s.n);
         else saturatedProbe(a, s.out, s.y, b, s.n, s.kind === 'sat-tanh');
+        break;
+      case Ik.FakeQuantF:
+        fakeQuantOpForward(a, ia, s.y, s.x, s.st, s.ctl, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner, s.kind, s.p,
+          s.scheme, s.rule, s.mode, s.freezeAt, s.fqFrom);
+        break;
+      case Ik.FakeQuantB:
+        fakeQuantOpBackward(a, ia, s.dx, s.dy, s.x, s.st, s.ctl, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner, s.qmin, s.qmax,
+          s.mode, s.freezeAt, s.fqFrom);
+        break;
+      case Ik.LsqF:
+        lsqOpForward(a, ia, s.y, s.x, s.sc, s.zp, s.st, s.ctl, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner, s.kind, s.p,
+          s.scheme, s.rule, s.freezeAt, s.fqFrom);
+        break;
+      case Ik.LsqB:
+        lsqOpBackward(a, ia, s.dx, s.dsc, s.dzp, s.dy, s.x, s.sc, s.zp, s.ctl, (s.bt === 1 ? b : 1) * s.outer, s.C, s.inner,
+          s.qmin, s.qmax, s.perTensor, s.p, s.gf, s.freezeAt, s.fqFrom);
+        break;
+      case Ik.QatTick: ia[s.at]++; break;
+      case Ik.Int8QuantizeF: int8QuantizeOp(a, s.v, s.signed, s.y, s.x, s.qp, (s.bt === 1 ? b : 1) * s.n, s.qmin, s.qmax, s.mode); break;
+      case Ik.Int8DequantizeF: int8DequantizeOp(a, s.v, s.signed, s.y, s.x, s.qp, (s.bt === 1 ? b : 1) * s.n); break;
+      case Ik.Int8DenseF:
+        if (k !== null && s.simd) {
+          // int32 sums by the SIMD kernel (input zero point folded into the bias), requantized in JS
+          k.denseInt8(s.acc, s.x, s.w, s.rq + 3 * s.O, (s.bt === 1 ? b : 1) * s.R, s.I, s.O);
+          int8RequantizeRows(ia, s.v, s.ys, s.y, s.acc, s.rq, s.yZero, s.actMin, s.actMax, (s.bt === 1 ? b : 1) * s.R, s.O);
+        } else {
+          int8DenseOp(ia, s.v, s.ys, s.y, s.xs, s.x, s.ws, s.w, s.bias, s.rq, s.xZero, s.yZero, s.actMin, s.actMax,
+            (s.bt === 1 ? b : 1) * s.R, s.I, s.O);
+        }
+        break;
+      case Ik.Int8Conv1dF:
+        int8Conv1dOp(ia, s.v, s.ys, s.y, s.xs, s.x, s.ws, s.w, s.bias, s.rq, s.xZero, s.yZero, s.actMin, s.actMax,
+          s.bt === 1 ? b : 1, s.C, s.L, s.O, s.K, s.T, s.stride, s.padding, s.dilation);
         break;
       default: {
         const never: never = s;

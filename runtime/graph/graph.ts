@@ -179,6 +179,9 @@ export interface Int8LinearAttrs {
   readonly stride: number;
   readonly padding: number;
   readonly dilation: number;
+  /** dense over signed codes with symmetric weights: the WebAssembly SIMD int8 product may run
+   *  it (int32 sums into the node's second output, then the JS requantization) */
+  readonly simd: boolean;
 }
 
 /** Attributes per op kind: the compiler proves every op gets the record it expects. */
@@ -253,9 +256,11 @@ export interface GraphNode<K extends OpKind = OpKind> {
    * Quantize: [x, scale, zeroPoint], Dequantize: [q, scale, zeroPoint],
    * QMatMul: [a, aZero, b, bZero] (MatMulInteger) or [a, aScale, aZero, b, bScale, bZero, yScale, yZero],
    * FakeQuant: [x, state (f32 [4C]: min, max, scale, zero point), control (i32 [4])],
-   * LearnableFakeQuant: [x, scale (param [C]), zeroPoint (param [C]), control, state?],
+   * LearnableFakeQuant: [x, state (observer, f32 [4C]), control, scale (param [C]), zeroPoint (param [C])],
    * Int8Quantize: [x, qparams (f32 [2]: scale, zero point)], Int8Dequantize: [q, qparams],
-   * Int8Linear: [xq, wq (i8), requant (i32 [3O]: weight zero point, multiplier, shift), bias (i32 [O])?],
+   * Int8Linear: [xq, wq (i8), requant (i32 [4O]: weight zero point, multiplier, shift, bias with the
+   *   input zero point folded in: bias - zx * rowsum(w), the SIMD path's),
+   *   scales (f32 [2 + O]: s_x, s_y, s_w (O); what an exporter needs), bias (i32 [O], scale s_x * s_w)?],
    * others: [x] */
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];

@@ -34,6 +34,10 @@ export const Ik = {
   Conv2dF: 44, Conv2dB: 45,
   NllF: 46, NllB: 47,
   QuantizeF: 48, DequantizeF: 49, DynQuantizeF: 50, QMatMulF: 51,
+  FakeQuantF: 52, FakeQuantB: 53,
+  LsqF: 54, LsqB: 55,
+  QatTick: 56,
+  Int8QuantizeF: 57, Int8DequantizeF: 58, Int8DenseF: 59, Int8Conv1dF: 60,
 } as const;
 
 /** dense: x (B, R, I), w (O, I), b (O) | -1 -> y (B, R, O); R rows per sample (1 for [B, I]) */
@@ -126,9 +130,63 @@ export interface LossB { readonly k: typeof Ik.LossB; readonly loss: LossInstr }
  */
 export interface Probe { readonly k: typeof Ik.Probe; readonly kind: 'dead' | 'sat-sigmoid' | 'sat-tanh'; readonly y: number; readonly n: number; readonly out: number }
 
+/** fake-quant site (runtime/ops/fake-quant-op.ts): x (outer, C, inner), outer per sample when
+ * bt = 1; st the f32 state [4C], ctl the i32 QAT control block; p = [averaging] */
+export interface FakeQuantF {
+  readonly k: typeof Ik.FakeQuantF; readonly y: number; readonly x: number; readonly st: number; readonly ctl: number;
+  readonly outer: number; readonly C: number; readonly inner: number; readonly kind: number; readonly p: Float64Array;
+  readonly scheme: import('../quant/qparams.js').QScheme; readonly rule: import('../quant/qparams.js').QParamsRule;
+  readonly mode: import('../quant/fake-quant.js').RoundingMode; readonly freezeAt: number; readonly fqFrom: number; readonly bt: number;
+}
+export interface FakeQuantB {
+  readonly k: typeof Ik.FakeQuantB; readonly dx: number; readonly dy: number; readonly x: number; readonly st: number; readonly ctl: number;
+  readonly outer: number; readonly C: number; readonly inner: number; readonly qmin: number; readonly qmax: number;
+  readonly mode: import('../quant/fake-quant.js').RoundingMode; readonly freezeAt: number; readonly fqFrom: number; readonly bt: number;
+}
+/** LSQ site: sc / zp the trainable scale and zero point (C each), st the observer state or -1;
+ * p = [averaging, eps, qmax, gradScaling] */
+export interface LsqF {
+  readonly k: typeof Ik.LsqF; readonly y: number; readonly x: number; readonly sc: number; readonly zp: number; readonly st: number; readonly ctl: number;
+  readonly outer: number; readonly C: number; readonly inner: number; readonly kind: number; readonly p: Float64Array;
+  readonly scheme: import('../quant/qparams.js').QScheme; readonly rule: import('../quant/qparams.js').QParamsRule;
+  readonly freezeAt: number; readonly fqFrom: number; readonly bt: number;
+}
+/** dx / dsc / dzp: -1 when not needed; gf a 1-element scratch for the gradient factor */
+export interface LsqB {
+  readonly k: typeof Ik.LsqB; readonly dx: number; readonly dsc: number; readonly dzp: number; readonly dy: number; readonly x: number;
+  readonly sc: number; readonly zp: number; readonly ctl: number; readonly outer: number; readonly C: number; readonly inner: number;
+  readonly qmin: number; readonly qmax: number; readonly perTensor: boolean; readonly p: Float64Array; readonly gf: Float64Array;
+  readonly freezeAt: number; readonly fqFrom: number; readonly bt: number;
+}
+/** the QAT step counter (ia[at]) += 1: the last instruction of a backward pass */
+export interface QatTick { readonly k: typeof Ik.QatTick; readonly at: number }
+/** the arena's byte views, filled in once the planner has made the arena (int8 instructions
+ * address 1-byte values by byte index) */
+export interface ByteViews { i8: Int8Array; u8: Uint8Array }
+/** int8 quantize / dequantize: n values per sample; q a byte index (signed: arena.i8, else u8);
+ * qp the f32 index of [scale, zero point] */
+export interface Int8QuantF {
+  readonly k: typeof Ik.Int8QuantizeF | typeof Ik.Int8DequantizeF; readonly y: number; readonly x: number; readonly qp: number;
+  readonly n: number; readonly signed: boolean; readonly qmin: number; readonly qmax: number;
+  readonly mode: import('../quant/fake-quant.js').RoundingMode; readonly v: ByteViews; readonly bt: number;
+}
+/** int8 dense (rows R per sample, I, O) / conv1d (C, L, O, K, T): x, w, y byte indices; rq the
+ * i32 index of [weight zero points (O) | multipliers (O) | shifts (O)], bias i32 index or -1 */
+export interface Int8LinearF {
+  readonly k: typeof Ik.Int8DenseF | typeof Ik.Int8Conv1dF; readonly y: number; readonly x: number; readonly w: number;
+  readonly rq: number; readonly bias: number; readonly xs: boolean; readonly ys: boolean; readonly ws: boolean;
+  /** i32 index of the int32 sums (rows, O) for the SIMD path; simd: that path is allowed */
+  readonly acc: number; readonly simd: boolean;
+  readonly xZero: number; readonly yZero: number; readonly actMin: number; readonly actMax: number;
+  readonly R: number; readonly I: number; readonly O: number;
+  readonly C: number; readonly L: number; readonly K: number; readonly T: number; readonly stride: number; readonly padding: number; readonly dilation: number;
+  readonly v: ByteViews; readonly bt: number;
+}
+
 export type Instr = DenseF | DenseB | Unary | UnaryB | SoftmaxF | SoftmaxB | Conv1dF | Conv1dB | Zero | LossF | LossB | Probe |
   MathF | MathB | BinaryF | BinaryB | WhereF | WhereB | MatMulF | MatMulB | TransposeF | ConcatF | GatherF | ReduceF |
-  ArgMaxF | CastF | CopyF | Conv2dF | Conv2dB | NllF | QuantF | DynQuantF | QMatMulF;
+  ArgMaxF | CastF | CopyF | Conv2dF | Conv2dB | NllF | QuantF | DynQuantF | QMatMulF |
+  FakeQuantF | FakeQuantB | LsqF | LsqB | QatTick | Int8QuantF | Int8LinearF;
 
 /** Everything a loss kernel needs, resolved to arena offsets at plan time. */
 export interface LossInstr {

@@ -12,7 +12,9 @@
 import { Arena, alignUp, ARENA_ALIGN } from '../arena.js';
 import { EdgennError } from '../errors.js';
 import { Op, sizeOf, fullDims, type Graph, type GraphNode, type Value, type ReduceAttrs, type QuantAttrs } from './graph.js';
-import { Ik, type Instr, type LossInstr, type Conv2dGeo } from './instr.js';
+import type { FakeQuantAttrs, LearnableFakeQuantAttrs, Int8QuantAttrs, Int8LinearAttrs } from './graph.js';
+import { Ik, type Instr, type LossInstr, type Conv2dGeo, type ByteViews } from './instr.js';
+import { channelView } from '../quant/qparams.js';
 import { broadcastGeometry } from '../ops/broadcast.js';
 import { binaryIsDifferentiable } from '../ops/binary.js';
 import { matmulGeometry } from '../ops/matmul.js';
@@ -60,6 +62,8 @@ interface Storage {
   last: number;
   /** byte offset inside its block */
   offset: number;
+  /** bytes per element: 4 (f32 / i32 cells) or 1 ('i8' / 'u8' values, addressed by byte index) */
+  elem: number;
 }
 
 /** A pinned or parameter buffer a caller can address: name, absolute f32/i32 index, per-sample size. */
@@ -133,7 +137,7 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
   const values = graph.values;
   const storages: Storage[] = [];
   const newStorage = (name: string, floats: number, batched: boolean, cls: StorageClass): number => {
-    storages.push({ id: storages.length, name, floats, batched, cls, first: Infinity, last: -Infinity, offset: 0 });
+    storages.push({ id: storages.length, name, floats, batched, cls, first: Infinity, last: -Infinity, offset: 0, elem: 4 });
     return storages.length - 1;
   };
 
@@ -150,6 +154,7 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
     const cls: StorageClass = v.role === 'param' ? (v.trainable && training ? 'param' : 'const')
       : v.role === 'const' ? 'const' : v.role === 'input' ? 'pinned' : 'pool';
     valueStorage[v.id] = newStorage(v.name, sizeOf(v.dims), v.batched, cls);
+    if (v.dtype === 'i8' || v.dtype === 'u8') storages[valueStorage[v.id]!]!.elem = 1;
   }
   for (const o of graph.outputs) storages[valueStorage[o]!]!.cls = 'pinned';
 
@@ -187,7 +192,9 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
   const bwd: ProtoInstr[] = [];
   const probeSlots: { node: string; kind: ProbeSlot['kind']; sid: number }[] = [];
   const S = (vid: number): number => valueStorage[vid]!;
-  for (const n of graph.nodes) emitForward(n, values, S, fwd);
+  // int8 instructions address 1-byte values through these views (set once the arena exists)
+  const byteViews: ByteViews = { i8: new Int8Array(0), u8: new Uint8Array(0) };
+  for (const n of graph.nodes) emitForward(n, values, S, fwd, byteViews);
   if (training && opts.probes === true) {
     for (const n of graph.nodes) {
       const kind = n.op === Op.Relu ? 'dead' : n.op === Op.Sigmoid ? 'sat-sigmoid' : n.op === Op.Tanh ? 'sat-tanh' : null;
@@ -247,6 +254,13 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
     for (let i = graph.nodes.length - 1; i >= 0; i--) {
       emitBackward(graph.nodes[i]!, values, S, (v) => gradStorage[v]!, needsGrad, written, zeroThenWrite, bwd);
     }
+    // QAT: the step counter of the graph's control block advances once per backward pass (a
+    // training step), after every instruction that read it
+    const ctl = graph.nodes.find((n) => n.op === Op.FakeQuant || n.op === Op.LearnableFakeQuant)?.inputs[n0CtlIndex];
+    if (ctl !== undefined) {
+      const cs = S(ctl);
+      bwd.push({ reads: [], writes: [cs], make: (at) => ({ k: Ik.QatTick, at: at(cs) }) });
+    }
     // requested input gradients must read as zero even when nothing flows back to them
     for (const i of graph.inputs) {
       const g = gradStorage[i]!;
@@ -271,7 +285,7 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
   for (const s of storages) if (s.first === Infinity) { s.first = 0; s.last = 0; }
 
   // ---- placement ----
-  const bytesOf = (s: Storage): number => alignUp(4 * s.floats * (s.batched ? B : 1));
+  const bytesOf = (s: Storage): number => alignUp(s.elem * s.floats * (s.batched ? B : 1));
   // trainable params in graph order; grads parallel to them
   const paramIds = values.filter((v) => valueStorage[v.id]! >= 0 && storages[valueStorage[v.id]!]!.cls === 'param')
     .map((v) => v.id);
@@ -323,12 +337,17 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
       case 'pool': return base + blocks.pool + s.offset;
     }
   };
-  const at = (sid: number): number => absByte(storages[sid]!) >> 2;
+  // element index in the view of the storage's element size (byte index for 1-byte values)
+  const at = (sid: number): number => { const st = storages[sid]!; return st.elem === 1 ? absByte(st) : absByte(st) >> 2; };
+  byteViews.i8 = arena.i8;
+  byteViews.u8 = arena.u8;
 
   // copy initial contents of parameters and constants
   for (const v of values) {
     if (v.init === null || (v.role !== 'param' && v.role !== 'const')) continue;
     if (v.init instanceof Int32Array) arena.i32.set(v.init, at(S(v.id)));
+    else if (v.init instanceof Int8Array) arena.i8.set(v.init, at(S(v.id)));
+    else if (v.init instanceof Uint8Array) arena.u8.set(v.init, at(S(v.id)));
     else arena.f32.set(v.init, at(S(v.id)));
   }
   if (lossWeight !== null) arena.f32.set(lossWeight, at(weightSid));
@@ -357,7 +376,9 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
     inputs,
     outputs: graph.outputs.map((o) => slot(values[o]!, S(o))),
     params: paramIds.map((vid) => slot(values[vid]!, S(vid))),
-    constants: values.filter((v) => v.init !== null && storages[S(v.id)]!.cls === 'const').map((v) => slot(v, S(v.id))),
+    // 1-byte constants (int8 weights) are not float slots: read them through the graph's init
+    constants: values.filter((v) => v.init !== null && storages[S(v.id)]!.cls === 'const' && storages[S(v.id)]!.elem === 4)
+      .map((v) => slot(v, S(v.id))),
     inputGrads: training && opts.inputGrads === true
       ? graph.inputs.map((i) => ({ ...slot(values[i]!, gradStorage[i]!), name: `grad(${values[i]!.name})` })) : [],
     paramBlock: { at: (base + blocks.params) >> 2, floats: paramFloats },
@@ -372,7 +393,10 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
   };
 }
 
-function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => number, out: ProtoInstr[]): void {
+/** input index of the QAT control block of FakeQuant ([x, state, ctl]) */
+const n0CtlIndex = 2;
+
+function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => number, out: ProtoInstr[], views: ByteViews): void {
   const x = n.inputs[0]!;
   const y = n.outputs[0]!;
   const xs = S(x), ys = S(y);
@@ -534,6 +558,49 @@ function emitForward(n: GraphNode, values: readonly Value[], S: (v: number) => n
         sAm: g.sAm, sAk: g.sAk, sBk: g.sBk, sBn: g.sBn }) });
       return;
     }
+    case Op.FakeQuant: {
+      const a = (n as GraphNode<typeof Op.FakeQuant>).attrs;
+      const g = fakeQuantWalk(xv, a.axis);
+      const st = ins[1]!, ctl = ins[2]!;
+      const p = Float64Array.of(a.averaging);
+      out.push({ reads: [xs, st, ctl], writes: [ys, st], make: (at) => ({ k: Ik.FakeQuantF, y: at(ys), x: at(xs), st: at(st), ctl: at(ctl),
+        ...g, kind: a.observer, p, scheme: a.scheme, rule: a.rule, mode: a.mode, freezeAt: a.freezeObserverAt, fqFrom: a.fakeQuantFrom, bt }) });
+      return;
+    }
+    case Op.LearnableFakeQuant: {
+      const a = (n as GraphNode<typeof Op.LearnableFakeQuant>).attrs;
+      const g = fakeQuantWalk(xv, a.axis);
+      const [, st, ctl, sc, zp] = ins as [number, number, number, number, number];
+      const p = lsqParams(a);
+      out.push({ reads: [xs, st, ctl, sc, zp], writes: [ys, st, sc, zp], make: (at) => ({ k: Ik.LsqF, y: at(ys), x: at(xs), sc: at(sc), zp: at(zp),
+        st: at(st), ctl: at(ctl), ...g, kind: a.observer, p, scheme: a.scheme, rule: a.rule, freezeAt: a.freezeObserverAt, fqFrom: a.fakeQuantFrom, bt }) });
+      return;
+    }
+    case Op.Int8Quantize: case Op.Int8Dequantize: {
+      const a = (n as GraphNode<typeof Op.Int8Quantize>).attrs as Int8QuantAttrs;
+      const k = n.op === Op.Int8Quantize ? Ik.Int8QuantizeF : Ik.Int8DequantizeF;
+      const signed = (n.op === Op.Int8Quantize ? yv : xv).dtype === 'i8';
+      const qp = ins[1]!;
+      out.push({ reads: [xs, qp], writes: [ys], make: (at) => ({ k, y: at(ys), x: at(xs), qp: at(qp), n: per, signed,
+        qmin: a.qmin, qmax: a.qmax, mode: a.mode, v: views, bt }) });
+      return;
+    }
+    case Op.Int8Linear: {
+      const a = (n as GraphNode<typeof Op.Int8Linear>).attrs as Int8LinearAttrs;
+      const wv = values[n.inputs[1]!]!;
+      const [, ws, rq] = ins as [number, number, number];
+      const bs = ins.length > 4 ? ins[4]! : -1;
+      const O = wv.dims[0]!;
+      const dense = a.kind === 'dense';
+      const I = xv.dims[xv.dims.length - 1]!, R = sizeOf(xv.dims.slice(0, -1));
+      const C = dense ? 0 : xv.dims[0]!, L = dense ? 0 : xv.dims[1]!, K = dense ? 0 : wv.dims[2]!, T = dense ? 0 : yv.dims[1]!;
+      out.push({ reads: ins, writes: n.outputs.map(S), make: (at) => ({ k: dense ? Ik.Int8DenseF : Ik.Int8Conv1dF, y: at(ys), x: at(xs), w: at(ws),
+        rq: at(rq), bias: bs >= 0 ? at(bs) : -1, xs: xv.dtype === 'i8', ys: yv.dtype === 'i8', ws: wv.dtype === 'i8',
+        acc: n.outputs.length > 1 ? at(S(n.outputs[1]!)) : -1, simd: a.simd && n.outputs.length > 1 && xv.dtype === 'i8' && wv.dtype === 'i8',
+        xZero: a.xZero, yZero: a.yZero, actMin: a.actMin, actMax: a.actMax, R, I, O, C, L, K, T,
+        stride: a.stride, padding: a.padding, dilation: a.dilation, v: views, bt }) });
+      return;
+    }
     default: {
       const never: never = n.op;
       throw new EdgennError('UNSUPPORTED', `no forward for op ${String(never)}`, { node: n.name });
@@ -569,6 +636,10 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
       const dbs = b >= 0 && needsGrad[b] ? G(b) : -1;
       if (dxs < 0 && dws < 0 && dbs < 0) return;
       if (dxs >= 0) zeroThenWrite(dxs, out);
+      // a computed weight / bias (e.g. fake-quantized in QAT) has a pool gradient: zero it first
+      // (parameter gradients live in the grads block, zeroed by zeroGrad, and accumulate)
+      if (dws >= 0 && values[w]!.role !== 'param') zeroThenWrite(dws, out);
+      if (dbs >= 0 && values[b]!.role !== 'param') zeroThenWrite(dbs, out);
       // NOTE: a frozen weight with a trainable input still needs dx: the kernels take a scratch
       // dw target only when the weight is trainable; otherwise dw goes to -1 and is skipped.
       const xs = S(x), ws = S(w);
@@ -669,6 +740,34 @@ function emitBackward(n: GraphNode, values: readonly Value[], S: (v: number) => 
     }
     case Op.ArgMax: case Op.Quantize: case Op.Dequantize: case Op.DynQuantize: case Op.QMatMul:
       return; // integer results: no gradient
+    case Op.Int8Quantize: case Op.Int8Dequantize: case Op.Int8Linear:
+      return; // an int8 model runs inference only
+    case Op.FakeQuant: {
+      const d = gradIn(0);
+      if (d < 0) return;
+      const a = (n as GraphNode<typeof Op.FakeQuant>).attrs;
+      const g = fakeQuantWalk(xv, a.axis);
+      const xs = S(x), st = S(n.inputs[1]!), ctl = S(n.inputs[2]!);
+      out.push({ reads: [dy, xs, st, ctl], writes: [d], make: (at) => ({ k: Ik.FakeQuantB, dx: at(d), dy: at(dy), x: at(xs), st: at(st), ctl: at(ctl),
+        ...g, qmin: a.scheme.qmin, qmax: a.scheme.qmax, mode: a.mode, freezeAt: a.freezeObserverAt, fqFrom: a.fakeQuantFrom, bt }) });
+      return;
+    }
+    case Op.LearnableFakeQuant: {
+      const a = (n as GraphNode<typeof Op.LearnableFakeQuant>).attrs;
+      const d = gradIn(0);
+      // NOTE: parameter gradients live in the grads block, zeroed by zeroGrad (they accumulate)
+      const [, , ctlV, scV, zpV] = n.inputs as [number, number, number, number, number];
+      const dsc = needsGrad[scV] ? G(scV) : -1, dzp = needsGrad[zpV] ? G(zpV) : -1;
+      if (d < 0 && dsc < 0 && dzp < 0) return;
+      const g = fakeQuantWalk(xv, a.axis);
+      const xs = S(x), sc = S(scV), zp = S(zpV), ctl = S(ctlV);
+      const p = lsqParams(a), gf = new Float64Array(1);
+      out.push({ reads: [dy, xs, sc, zp, ctl], writes: [d, dsc, dzp].filter((v) => v >= 0), make: (at) => ({ k: Ik.LsqB,
+        dx: d >= 0 ? at(d) : -1, dsc: dsc >= 0 ? at(dsc) : -1, dzp: dzp >= 0 ? at(dzp) : -1, dy: at(dy), x: at(xs), sc: at(sc), zp: at(zp),
+        ctl: at(ctl), ...g, qmin: a.scheme.qmin, qmax: a.scheme.qmax, perTensor: a.axis < 0, p, gf,
+        freezeAt: a.freezeObserverAt, fqFrom: a.fakeQuantFrom, bt }) });
+      return;
+    }
     default:
       break;
   }
@@ -784,6 +883,17 @@ function quantWalk(xv: Value, sv: Value, a: QuantAttrs): { rows: number; D: numb
   const ax = perSampleAxis(xv, a.axis);
   return { rows: sizeOf(xv.dims.slice(0, ax)), D: xv.dims[ax]!, inner: sizeOf(xv.dims.slice(ax + 1)),
     mode: a.blockSize > 0 ? 2 : 1, bs: a.blockSize };
+}
+
+/** (outer per sample, C, inner) of a fake-quant site: per tensor (axis < 0) the whole sample is
+ * one channel; else the channel axis over the full dims (never the batch axis of a batched value) */
+function fakeQuantWalk(xv: Value, axis: number): { outer: number; C: number; inner: number } {
+  if (axis < 0) return { outer: 1, C: 1, inner: sizeOf(xv.dims) };
+  return channelView(xv.dims, xv.batched ? axis - 1 : axis);
+}
+
+function lsqParams(a: LearnableFakeQuantAttrs | FakeQuantAttrs): Float64Array {
+  return Float64Array.of(a.averaging, a.scheme.eps, a.scheme.qmax, 'gradScaling' in a && a.gradScaling ? 1 : 0);
 }
 
 /** (outer per sample, C, inner) around a per-sample axis */

@@ -17,6 +17,8 @@
 // (PyTorch _LearnableFakeQuantize with static_enabled), otherwise the scale is clamped to eps.
 // p (Float64Array) holds double parameters: FakeQuant [averaging]; LSQ [averaging, eps, qmax,
 // gradScaling 0/1] (a double passed to a kernel V8 does not inline would be boxed per call).
+// NOTE: the LSQ per-tensor op rounds the zero point differently in forward and backward (see
+// learnable-fake-quant.ts); the graph op inherits PyTorch's quirk.
 import type { QScheme, QParamsRule } from '../quant/qparams.js';
 import { qparamsPerChannelInto } from '../quant/qparams.js';
 import { fakeQuantForward, fakeQuantBackward, fakeQuantForwardRef, type RoundingMode } from '../quant/fake-quant.js';
@@ -105,24 +107,17 @@ export function lsqOpForward(a: Float32Array, ia: Int32Array, y: number, x: numb
 }
 
 /** dx += LSQ gradient; dsc / dzp (-1 when not trained) += the scale / zero-point gradients.
- *  p[2] = qmax, p[3] = 1 for PyTorch's grad_factor 1/sqrt(numel * qmax) (numel of this batch),
- *  p[4] is scratch for the factor. */
+ *  p[2] = qmax, p[3] = 1 for PyTorch's grad_factor 1/sqrt(numel * qmax) (numel of this batch);
+ *  gf is a 1-element scratch the factor is written to. */
 export function lsqOpBackward(a: Float32Array, ia: Int32Array, dx: number, dsc: number, dzp: number, dy: number, x: number,
                               sc: number, zp: number, ctl: number, outer: number, C: number, inner: number,
-                              qmin: number, qmax: number, perTensor: boolean, p: Float64Array, freezeAt: number, fqFrom: number): void {
+                              qmin: number, qmax: number, perTensor: boolean, p: Float64Array, gf: Float64Array,
+                              freezeAt: number, fqFrom: number): void {
   if ((qatSiteFlags(ia, ctl, freezeAt, fqFrom) & QAT_FAKE_QUANT) !== 0) {
-    p[4] = p[3] === 1 ? 1 / Math.sqrt(outer * C * inner * p[2]!) : 1;
-    lsqBackwardP(a, dx, dsc, dzp, dy, x, sc, zp, outer, C, inner, qmin, qmax, p.subarray(4, 5) === null ? p : P4(p), perTensor);
+    gf[0] = p[3] === 1 ? 1 / Math.sqrt(outer * C * inner * p[2]!) : 1;
+    lsqBackwardP(a, dx, dsc, dzp, dy, x, sc, zp, outer, C, inner, qmin, qmax, gf, perTensor);
   } else if (dx >= 0) {
     const n = outer * C * inner;
     for (let i = 0; i < n; i++) a[dx + i] += a[dy + i]!;
   }
-}
-
-/** the grad factor slot as its own 1-element view, made once per parameter array */
-const p4Views = new WeakMap<Float64Array, Float64Array>();
-function P4(p: Float64Array): Float64Array {
-  let v = p4Views.get(p);
-  if (v === undefined) { v = p.subarray(4, 5); p4Views.set(p, v); }
-  return v;
 }

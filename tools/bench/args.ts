@@ -20,6 +20,9 @@ Options:
                      impls (${IMPL_NAMES.join(', ')}).
                      e.g. --filter infer-b1,T,S   or   --filter gemm,edgenn,tfjs-wasm
   --seed N           seed of weights and data (default 1)
+  --int8             instead: int8 vs float32 (edgenn float32 / int8, onnxruntime-node float32 /
+                     QDQ int8 of the same int8 model): batch-1 and batch-64 latency, weight and
+                     arena bytes (tools/bench/int8.ts; with --quick: fewer samples)
   --help             this text
 
 Progress goes to stderr, the table to stdout. Full run: about 4-8 minutes on a 2-core machine.`;
@@ -31,6 +34,8 @@ export interface BenchArgs {
   readonly budget: Budget;
   readonly filter: Filter;
   readonly seed: number;
+  /** run the int8 vs float32 comparison (int8.ts) instead of the main benchmark */
+  readonly int8: boolean;
 }
 
 export type ParseResult = { readonly ok: true; readonly args: BenchArgs } | { readonly ok: false; readonly error: string };
@@ -56,7 +61,7 @@ export function parseFilter(spec: string): Filter | string {
 }
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  let help = false, json: string | null = null, quick = false, seed = 1;
+  let help = false, json: string | null = null, quick = false, seed = 1, int8 = false;
   let filter: Filter = { workloads: null, models: null, impls: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -69,6 +74,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     switch (a) {
       case '--help': case '-h': help = true; break;
       case '--quick': quick = true; break;
+      case '--int8': int8 = true; break;
       case '--json': {
         const v = value();
         if (v === null) return { ok: false, error: '--json needs a file name' };
@@ -98,5 +104,5 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     }
   }
   const mode = quick ? 'quick' : 'full';
-  return { ok: true, args: { help, json, mode, budget: BUDGETS[mode], filter, seed } };
+  return { ok: true, args: { help, json, mode, budget: BUDGETS[mode], filter, seed, int8 } };
 }

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { HELP, parseArgs } from './args.js';
 import { formatReport } from './report.js';
 import { runBench, BenchCheckError, type BenchReport } from './run.js';
+import { benchInt8, formatInt8 } from './int8.js';
 
 export function writeJsonReport(file: string, rep: BenchReport): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -24,6 +25,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const a = parsed.args;
   if (a.help) {
     process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (a.int8) {
+    process.stdout.write(formatInt8(await benchInt8(a.mode === 'quick', (line) => process.stderr.write(`bench: ${line}\n`))) + '\n');
     return 0;
   }
   try {

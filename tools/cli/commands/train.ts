@@ -14,7 +14,7 @@
 //      removed and the target is left as it was.
 // Exit codes: 0 trained; 2 bad input (nothing written); 1 the loss became NaN/Inf (log written,
 // --out not written).
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EdgennError } from '../../../runtime/errors.js';
 import { compile } from '../../../runtime/model.js';
@@ -31,6 +31,7 @@ import { resolvePath, type CliIo, type Command } from '../command.js';
 import { checkSavable, loadModelFile, MODEL_EXTENSIONS, saveModelFile, type LoadedModel } from '../load-model.js';
 import { graphInputs, graphOutputs, rowsFor, sizeOfDims } from '../shapes.js';
 import { AtomicAppender } from '../atomic-write.js';
+import { prepareQat, parseQatConfig, qatSites, type QatConfig } from '../../../runtime/quant/qat.js';
 
 const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
 const REDUCTIONS = ['mean', 'sum', 'batchmean'] as const;
@@ -82,6 +83,11 @@ const spec: CommandSpec = {
     v('out', 'FILE', `write the trained model here (${MODEL_EXTENSIONS.join(', ')})`),
     v('log-json', 'FILE', 'write one JSON line per optimizer step: {"step","epoch","batch","loss","accuracy","lr",...}'),
     v('checkpoint', 'FILE', 'save a checkpoint (atomically) after every epoch'),
+    b('qat', 'quantization-aware training: fake-quantize the weights (int8 per channel) and activations (uint8) of every ' +
+      'dense/conv layer while training; --out .onnx then holds the QDQ model (edgenn quantize converts it to int8)'),
+    v('qat-config', 'FILE', 'QAT settings as JSON: {"weights": {"bits", "signed", "symmetric", "narrow", "perChannel"}, ' +
+      '"activations": {"bits", "signed", "symmetric", "reduceRange"}, "observer": "minmax"|"moving-average", "averagingConstant", ' +
+      '"freezeObserverAt", "fakeQuantFrom", "rule": "fused"|"observer", "fuseRelu", "learnable"} (implies --qat)'),
   ],
   examples: [
     'edgenn train model.json --data train.csv --loss cross-entropy --optimizer adam --lr 0.01 --epochs 20 --batch-size 32 --out trained.json',
@@ -97,6 +103,8 @@ interface TrainSettings {
   readonly out?: string;
   readonly logJson?: string;
   readonly checkpoint?: string;
+  readonly qat: boolean;
+  readonly qatConfig?: string;
 }
 
 /** Flags that apply to some losses or optimizers only: using one elsewhere is an error. */
@@ -224,6 +232,8 @@ function readFlags(a: ParsedArgs, io: CliIo): TrainSettings {
     },
     ...(out !== undefined ? { out } : {}), ...(logJson !== undefined ? { logJson } : {}),
     ...(checkpoint !== undefined ? { checkpoint } : {}),
+    qat: boolFlag(a, 'qat') || has(a, 'qat-config'),
+    ...(stringFlag(a, 'qat-config') !== undefined ? { qatConfig: resolvePath(io, stringFlag(a, 'qat-config')!) } : {}),
   };
 }
 
@@ -245,6 +255,8 @@ interface Prepared {
   readonly dataset: Dataset;
   readonly loss: LossSpec;
   readonly classTargets: boolean;
+  /** the QAT config when training with --qat */
+  readonly qat: QatConfig | null;
 }
 
 /** Step 2: load and check model, data and labels against each other. */
@@ -327,7 +339,18 @@ function prepare(a: ParsedArgs, io: CliIo, s: TrainSettings): Prepared {
   }
   if (loss.kind === 'cross-entropy' && targets === 'index') loss = { ...loss, target: 'index' };
   const dataset: Dataset = { x: data.data, sampleDims: input.dims, y, targetFloats, n: N };
-  return { loaded, dataset, loss, classTargets: targets === 'index' };
+  let qat: QatConfig | null = null;
+  if (s.qat) {
+    qat = {};
+    if (s.qatConfig !== undefined) {
+      let raw: unknown;
+      try { raw = JSON.parse(readFileSync(s.qatConfig, 'utf8')); } catch (e) {
+        throw new EdgennError('IO', `--qat-config: cannot read JSON: ${(e as Error).message}`, { file: s.qatConfig });
+      }
+      qat = parseQatConfig(raw, s.qatConfig);
+    }
+  }
+  return { loaded, dataset, loss, classTargets: targets === 'index', qat };
 }
 
 function checkRange(d: LoadedData, lo: number, hi: number, what: string): void {
@@ -365,7 +388,9 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   const p = prepare(args, io, s);
   const N = p.dataset.n;
   const B = Math.min(s.fit.batchSize, N);
-  const model = compile(p.loaded.graph, { maxBatch: B, loss: p.loss, optimizer: s.optimizer, probes: (s.fit.healthEvery ?? 0) > 0 });
+  const graph = p.qat !== null ? prepareQat(p.loaded.graph, p.qat) : p.loaded.graph;
+  const model = compile(graph, { maxBatch: B, loss: p.loss, optimizer: s.optimizer, probes: (s.fit.healthEvery ?? 0) > 0 });
+  if (p.qat !== null) io.stdout(`QAT: ${qatSites(model).length} fake-quant sites (weights and activations of every dense/conv layer)\n`);
 
   const split = s.fit.validationSplit ?? 0;
   const nTrain = split > 0 ? N - Math.max(1, Math.round(N * split)) : N;
@@ -418,6 +443,9 @@ async function run(args: ParsedArgs, io: CliIo): Promise<number> {
   }
   if (s.out !== undefined) {
     saveModelFile(s.out, model, p.loaded);
+    if (p.qat !== null && !s.out.toLowerCase().endsWith('.onnx')) {
+      io.stdout('note: a JSON model keeps the QAT-trained float weights only; --out FILE.onnx keeps the quantization parameters (QDQ)\n');
+    }
     written.unshift(`model ${s.out}`);
   }
   const last = result.epochs[result.epochs.length - 1];
