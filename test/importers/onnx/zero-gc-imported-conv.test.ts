@@ -7,38 +7,12 @@
 // allocate in one window; the loop's own allocation shows in all of them). A control loop that
 // allocates must be caught.
 import { describe, it, expect } from 'vitest';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { allocated, measureAllocation as measure } from '../../helpers/allocation.js';
 import { join } from 'node:path';
 import { REFERENCE_DIR } from '../../helpers/reference.js';
 import { importOnnx } from '../../../importers/onnx/import.js';
 import { compile } from '../../../runtime/model.js';
 
-const newSpace = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
-interface Window { gc: number; heap: number }
-const allocated = (w: Window): boolean => w.gc > 0 || w.heap > 8 * 1024;
-
-async function window(work: () => void): Promise<Window> {
-  const starts: number[] = [];
-  const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) starts.push(e.startTime); });
-  obs.observe({ entryTypes: ['gc'] });
-  await new Promise((r) => setTimeout(r, 20));
-  const h0 = newSpace(), t0 = performance.now();
-  work();
-  const t1 = performance.now(), h1 = newSpace();
-  await new Promise((r) => setTimeout(r, 50));
-  obs.disconnect();
-  return { gc: starts.filter((s) => s >= t0 && s <= t1).length, heap: h1 - h0 };
-}
-async function measure(work: () => void): Promise<Window> {
-  work();
-  let best: Window | null = null;
-  for (let k = 0; k < 3; k++) {
-    const w = await window(work);
-    if (best === null || w.gc + w.heap / 1e9 < best.gc + best.heap / 1e9) best = w;
-  }
-  return best!;
-}
 
 describe('an imported conv model allocates nothing in steady state', () => {
   it('conv model: 2 000 training steps and 20 000 inferences', async () => {

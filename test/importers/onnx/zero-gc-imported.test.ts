@@ -10,37 +10,11 @@
 // executor with kernels inlined so that ~20 bytes per step get allocated (seen with the imported
 // conv model followed by any dense model; gone with --no-turbo-inlining). Reported to the lead.
 import { describe, it, expect } from 'vitest';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { allocated, measureAllocation as measure } from '../../helpers/allocation.js';
 import { onnxModel, onnxNode, tensorF, tensorI64 } from './onnx-helpers.js';
 import { importOnnx } from '../../../importers/onnx/import.js';
 import { compile } from '../../../runtime/model.js';
 
-const newSpace = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
-interface Window { gc: number; heap: number }
-const allocated = (w: Window): boolean => w.gc > 0 || w.heap > 8 * 1024;
-
-async function window(work: () => void): Promise<Window> {
-  const starts: number[] = [];
-  const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) starts.push(e.startTime); });
-  obs.observe({ entryTypes: ['gc'] });
-  await new Promise((r) => setTimeout(r, 20));
-  const h0 = newSpace(), t0 = performance.now();
-  work();
-  const t1 = performance.now(), h1 = newSpace();
-  await new Promise((r) => setTimeout(r, 50));
-  obs.disconnect();
-  return { gc: starts.filter((s) => s >= t0 && s <= t1).length, heap: h1 - h0 };
-}
-async function measure(work: () => void): Promise<Window> {
-  work();
-  let best: Window | null = null;
-  for (let k = 0; k < 3; k++) {
-    const w = await window(work);
-    if (best === null || w.gc + w.heap / 1e9 < best.gc + best.heap / 1e9) best = w;
-  }
-  return best!;
-}
 
 /** x [batch, 6] -> dense -> *scale -> where(>0, ., 0.1 .) -> [batch, 2, 4] -> transpose -> mean -> concat -> gather -> softmax */
 const mixed = () => onnxModel({

@@ -5,49 +5,9 @@
 // exactly what the loop allocated on the JS heap. Control loops that allocate (a 16-byte object
 // per step; a typed array per step) must be caught, proving the detector sees them.
 import { describe, it, expect } from 'vitest';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
-
-function newSpaceUsed(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
-}
-
-interface Window { gcEvents: number; heapBytes: number }
-/** a loop allocates if a GC ran during it, or if new space grew by more than this */
-const ALLOCATION_SLACK_BYTES = 8 * 1024;
-const allocated = (w: Window): boolean => w.gcEvents > 0 || w.heapBytes > ALLOCATION_SLACK_BYTES;
+import { allocated, measureAllocation as measure, ALLOCATION_SLACK_BYTES } from '../../helpers/allocation.js';
 import { sequential, type LayerSpec } from '../../../runtime/graph/sequential.js';
 import { compile, type Model } from '../../../runtime/model.js';
-
-/**
- * Runs work once to warm up, then measures three more runs and keeps the cleanest window.
- * NOTE: V8 may finish an optimizing compile (which allocates) inside any one window; an
- * allocation made by the loop itself shows up in every window, so the minimum is the verdict.
- */
-async function measure(work: () => void): Promise<Window> {
-  work();
-  let best: Window | null = null;
-  for (let k = 0; k < 3; k++) {
-    const w = await window(work);
-    if (best === null || w.gcEvents + w.heapBytes / 1e9 < best.gcEvents + best.heapBytes / 1e9) best = w;
-  }
-  return best!;
-}
-
-async function window(work: () => void): Promise<Window> {
-  const starts: number[] = [];
-  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) starts.push(e.startTime); });
-  obs.observe({ entryTypes: ['gc'] });
-  await new Promise((r) => setTimeout(r, 20)); // let earlier GC entries arrive before the window
-  const h0 = newSpaceUsed();
-  const t0 = performance.now();
-  work();
-  const t1 = performance.now();
-  const h1 = newSpaceUsed();
-  await new Promise((r) => setTimeout(r, 50)); // entries are delivered asynchronously
-  obs.disconnect();
-  return { gcEvents: starts.filter((s) => s >= t0 && s <= t1).length, heapBytes: h1 - h0 };
-}
 
 const T: LayerSpec[] = [{ type: 'dense', out: 32 }, { type: 'tanh' }, { type: 'dense', out: 32 }, { type: 'tanh' }, { type: 'dense', out: 4 }];
 const CONV: LayerSpec[] = [{ type: 'conv1d', out: 4, kernel: 3, padding: 1 }, { type: 'relu' }, { type: 'flatten' }, { type: 'dense', out: 3 }];
@@ -61,10 +21,10 @@ function trainLoop(m: Model, x: Float32Array, y: Int32Array, steps: number, prob
 }
 
 describe('zero allocation in steady state', () => {
-  it('5 000 SGD/Adam training steps and 50 000 inferences cause no GC event', async () => {
-    const sgd = compile(sequential([16], T, { seed: 1 }), { maxBatch: 32, loss: { kind: 'cross-entropy' }, optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9 }, probes: true });
-    const adam = compile(sequential([1, 16], CONV, { seed: 2 }), { maxBatch: 16, loss: { kind: 'cross-entropy', labelSmoothing: 0.1 }, optimizer: { kind: 'adam', lr: 1e-3 } });
-    const inf = compile(sequential([16], T, { seed: 3 }), { maxBatch: 1 });
+  it.each(['wasm', 'js'] as const)('5 000 SGD/Adam training steps and 50 000 inferences cause no GC event (%s kernels)', async (kernels) => {
+    const sgd = compile(sequential([16], T, { seed: 1 }), { maxBatch: 32, loss: { kind: 'cross-entropy' }, optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9 }, probes: true, kernels });
+    const adam = compile(sequential([1, 16], CONV, { seed: 2 }), { maxBatch: 16, loss: { kind: 'cross-entropy', labelSmoothing: 0.1 }, optimizer: { kind: 'adam', lr: 1e-3 }, kernels });
+    const inf = compile(sequential([16], T, { seed: 3 }), { maxBatch: 1, kernels });
     const x = data(32 * 16, 1), y = Int32Array.from({ length: 32 }, (_, i) => i % 4);
     const xc = data(16 * 16, 2), yc = Int32Array.from({ length: 16 }, (_, i) => i % 3);
     const x1 = data(16, 3);
@@ -76,8 +36,8 @@ describe('zero allocation in steady state', () => {
       trainLoop(adam, xc, yc, 2000, 100);
       for (let i = 0; i < 50_000; i++) { x1[0] = i; inf.run(x1); }
     });
-    expect(w.gcEvents).toBe(0);
-    expect(w.heapBytes).toBeLessThanOrEqual(ALLOCATION_SLACK_BYTES);
+    expect(w.gc).toBe(0);
+    expect(w.heap).toBeLessThanOrEqual(ALLOCATION_SLACK_BYTES);
   });
 
   it('the detector catches one small object allocated per step (control)', async () => {

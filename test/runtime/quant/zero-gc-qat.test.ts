@@ -7,37 +7,11 @@
 // NOTE: one model per test file (= per process), as on a device: see
 // test/importers/onnx/zero-gc-imported.test.ts for why.
 import { describe, it, expect } from 'vitest';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { allocated, measureAllocation as measure } from '../../helpers/allocation.js';
 import { sequential } from '../../../runtime/graph/sequential.js';
 import { compile } from '../../../runtime/model.js';
 import { prepareQat, qatMode } from '../../../runtime/quant/qat.js';
 
-const newSpace = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_used_size;
-interface Window { gc: number; heap: number }
-const allocated = (w: Window): boolean => w.gc > 0 || w.heap > 8 * 1024;
-
-async function window(work: () => void): Promise<Window> {
-  const starts: number[] = [];
-  const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) starts.push(e.startTime); });
-  obs.observe({ entryTypes: ['gc'] });
-  await new Promise((r) => setTimeout(r, 20));
-  const h0 = newSpace(), t0 = performance.now();
-  work();
-  const t1 = performance.now(), h1 = newSpace();
-  await new Promise((r) => setTimeout(r, 50));
-  obs.disconnect();
-  return { gc: starts.filter((s) => s >= t0 && s <= t1).length, heap: h1 - h0 };
-}
-async function measure(work: () => void): Promise<Window> {
-  work();
-  let best: Window | null = null;
-  for (let k = 0; k < 3; k++) {
-    const w = await window(work);
-    if (best === null || w.gc + w.heap / 1e9 < best.gc + best.heap / 1e9) best = w;
-  }
-  return best!;
-}
 
 describe('zero allocation in QAT steady state', () => {
   const g = prepareQat(sequential([12], [{ type: 'dense', out: 24 }, { type: 'relu' }, { type: 'dense', out: 16 }, { type: 'tanh' }, { type: 'dense', out: 3 }], { seed: 4 }),
