@@ -3,7 +3,9 @@
 //
 //   dist/edgenn.cjs (+ .map)              the whole CLI (tools/cli/main.ts) in one file
 //   dist/device/                          the device package: copy this folder to a board
-//     edgenn-agent.cjs (+ .map)           the same CLI entry, run by systemd as `... agent --config`
+//     edgenn-agent.cjs (+ .map)           the agent alone (tools/cli/agent-main.ts), run by systemd
+//                                         as `... edgenn-agent.cjs agent --config`
+//     edgenn.cjs (+ .map)                 the whole CLI again (run, train, broker, ... on the board)
 //     edgenn-agent.service                systemd unit (devices/package/)
 //     device.example.json                 default agent config (devices/package/)
 //     README.md                           docs/raspberry-pi.md, the install steps
@@ -14,10 +16,18 @@
 //   dist/size-report.json                 bytes per part (runtime, protobuf, mqtt, aedes, ...) from the metafile
 //   dist/pi-smoke.cjs (--smoke only)      tools/pi/smoke.ts: ONNX decode + one telemetry publish (tests)
 //
-// Why the agent bundle is the whole CLI: one entry, one code path, and the board gets `run`,
-// `train` and `broker` (a Pi can host a lab's broker) in the same file; aedes costs ~90 KiB and
-// no measurable idle RSS (the module graph is evaluated either way). The two files differ only in
-// name and source-map path (test/tools/bundle/bundle.test.ts checks it).
+// Why the agent has its own entry: every module a process evaluates stays in its memory, and a
+// Pi Zero 2 W's agent must stay under 64 MB RSS (docs/raspberry-pi.md "Memory"; the test is
+// test/tools/bundle/agent-rss.test.ts). Measured on Debian's Node 18 (x86-64 build), idle RSS after
+// loading: bare node 50.0 MB, the whole CLI bundle 62.7 MB, the agent command's module graph
+// 60.6 MB; alone, aedes costs +4.2 MB, the ONNX importer with protobufjs +3.2 MB, mqtt +2.5 MB.
+// So the agent bundle has no aedes (the build fails if it appears) and no other command, and
+// inside it the ONNX importer, the update fetcher and each source kind are `import()`ed on first
+// use. esbuild (format=cjs, no splitting) keeps a dynamically imported module in the same file
+// but wraps it, and every module only it reaches, in a lazy initialiser (`__esm`), run by the
+// first import(): the bytes are parsed, never evaluated. The CLI bundle does the same per command
+// (tools/cli/commands/index.ts). The device package carries the CLI as well (it costs disk, not
+// memory: the agent never loads it), so a board can still `run`, `train` or host a `broker`.
 //
 // Every output is platform=node, target=node18, format=cjs, minified, with a linked source map
 // (run with `node --enable-source-maps`). Why CommonJS: esbuild's ESM output breaks mqtt.js at run
@@ -76,11 +86,14 @@ export interface SizeReport {
   readonly summary: {
     /** the runtime core alone (runtime/**, no mqtt, no importers) */
     readonly coreRuntime: number;
-    /** inside the agent bundle: importers/onnx + onnx-proto + protobufjs + long */
+    /** inside the agent bundle (evaluated only for an ONNX model): importers/onnx + onnx-proto +
+     * protobufjs + long */
     readonly onnxAndProtobuf: number;
+    /** inside the agent bundle: the mqtt client with everything it needs (mqtt-packet, ...) */
     readonly mqtt: number;
+    /** inside the CLI bundle (`edgenn broker`); never in the agent bundle */
     readonly aedes: number;
-    /** packages both mqtt and aedes use (mqtt-packet, ...) */
+    /** inside the CLI bundle: packages both mqtt and aedes use (mqtt-packet, ...) */
     readonly mqttAedesShared: number;
     readonly agentTotal: number;
     readonly cliTotal: number;
@@ -92,6 +105,8 @@ export interface BundleResult {
   readonly outDir: string;
   readonly cli: string;
   readonly agent: string;
+  /** the CLI inside the device package (dist/device/edgenn.cjs) */
+  readonly deviceCli: string;
   readonly deviceDir: string;
   readonly smoke: string | null;
   readonly report: SizeReport;
@@ -123,6 +138,10 @@ function readPackageJson(root: string): PackageJson {
   const j = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Partial<PackageJson>;
   return { version: j.version ?? '0.0.0', dependencies: j.dependencies ?? {}, devDependencies: j.devDependencies ?? {} };
 }
+
+/** Packages that never go into the agent bundle (beyond the dev-only ones): the agent does not
+ * host a broker, and each of them is memory on the board (aedes: +4.2 MB RSS on Node 18). */
+export const AGENT_EXCLUDED: readonly string[] = ['aedes'];
 
 /** Dev-only packages: the fixed list plus every devDependency that is not also a dependency. */
 export function devOnlyPackages(pkg: PackageJson): string[] {
@@ -218,27 +237,31 @@ export async function buildBundles(o: BundleOptions = {}): Promise<BundleResult>
 
   const cli = path.join(outDir, 'edgenn.cjs');
   const agent = path.join(deviceDir, 'edgenn-agent.cjs');
+  const deviceCli = path.join(deviceDir, 'edgenn.cjs');
   const smoke = o.smoke === true ? path.join(outDir, 'pi-smoke.cjs') : null;
   const coreProbe = path.join(outDir, 'edgenn-core.probe.cjs');
 
-  const [cliB, agentB, coreB] = await Promise.all([
+  const [cliB, agentB, coreB, deviceCliB] = await Promise.all([
     buildOne(root, { entryPoints: ['tools/cli/main.ts'], outfile: cli }, 'edgenn.cjs', forbidden, warnings),
-    buildOne(root, { entryPoints: ['tools/cli/main.ts'], outfile: agent }, 'device/edgenn-agent.cjs', forbidden, warnings),
+    buildOne(root, { entryPoints: ['tools/cli/agent-main.ts'], outfile: agent }, 'device/edgenn-agent.cjs',
+      [...forbidden, ...AGENT_EXCLUDED], warnings),
     buildOne(root, {
       stdin: { contents: coreEntry(root), resolveDir: root, sourcefile: 'core-entry.ts', loader: 'ts' },
       outfile: coreProbe, write: false, sourcemap: false,
     }, 'runtime core', forbidden, warnings),
+    // built again (not copied) so that its source map's relative paths are right from device/
+    buildOne(root, { entryPoints: ['tools/cli/main.ts'], outfile: deviceCli }, 'device/edgenn.cjs', forbidden, warnings),
     ...(smoke !== null
       ? [buildOne(root, { entryPoints: ['tools/pi/smoke.ts'], outfile: smoke }, 'pi-smoke.cjs', forbidden, warnings)]
       : []),
   ]);
-  for (const f of [cli, agent, ...(smoke !== null ? [smoke] : [])]) fs.chmodSync(f, 0o755);
+  for (const f of [cli, agent, deviceCli, ...(smoke !== null ? [smoke] : [])]) fs.chmodSync(f, 0o755);
 
   const gz = (file: string): number => gzipSync(fs.readFileSync(file), { level: 9 }).length;
   const core = outputSize(coreB!.meta, metaKey(root, coreProbe), gzipSync(coreB!.bytes!, { level: 9 }).length, 'runtime core (runtime/**)');
   const cliSize = outputSize(cliB!.meta, metaKey(root, cli), gz(cli), 'dist/edgenn.cjs');
   const agentSize = outputSize(agentB!.meta, metaKey(root, agent), gz(agent), 'dist/device/edgenn-agent.cjs');
-  const sharedMqttAedes = agentSize.parts.filter((p) => p.part.startsWith('shared: ') &&
+  const sharedMqttAedes = cliSize.parts.filter((p) => p.part.startsWith('shared: ') &&
     p.part.includes('mqtt') && p.part.includes('aedes')).reduce((s, p) => s + p.bytes, 0);
   const report: SizeReport = {
     format: 'edgenn-size-report', version: 1, edgenn: pkg.version, target: 'node18',
@@ -247,7 +270,7 @@ export async function buildBundles(o: BundleOptions = {}): Promise<BundleResult>
       coreRuntime: core.bytes,
       onnxAndProtobuf: partBytes(agentSize, 'onnx importer') + partBytes(agentSize, 'protobuf'),
       mqtt: partBytes(agentSize, 'mqtt'),
-      aedes: partBytes(agentSize, 'aedes'),
+      aedes: partBytes(cliSize, 'aedes'),
       mqttAedesShared: sharedMqttAedes,
       agentTotal: agentSize.bytes,
       cliTotal: cliSize.bytes,
@@ -268,7 +291,8 @@ export async function buildBundles(o: BundleOptions = {}): Promise<BundleResult>
   const notices = (file: string, meta: MetafileLike, name: string): void => {
     fs.writeFileSync(file, thirdPartyNotices(root, bundledPackages(root, meta), name));
   };
-  notices(path.join(deviceDir, 'THIRD_PARTY_LICENSES.txt'), agentB!.meta, 'edgenn-agent.cjs');
+  // the device CLI holds every package the agent bundle holds (the agent command is one of its commands)
+  notices(path.join(deviceDir, 'THIRD_PARTY_LICENSES.txt'), deviceCliB!.meta, 'edgenn-agent.cjs and edgenn.cjs');
   notices(path.join(outDir, 'THIRD_PARTY_LICENSES.txt'), cliB!.meta, 'edgenn.cjs');
   fs.writeFileSync(path.join(outDir, 'size-report.json'), JSON.stringify(report, null, 2) + '\n');
 
@@ -277,7 +301,7 @@ export async function buildBundles(o: BundleOptions = {}): Promise<BundleResult>
     log(`WARNING: runtime core ${core.bytes} B is over its budget of ${CORE_BUDGET_BYTES} B (test/tools/bundle fails)`);
   }
   for (const w of warnings) log(`warning: ${w}`);
-  return { outDir, cli, agent, deviceDir, smoke, report, warnings };
+  return { outDir, cli, agent, deviceCli, deviceDir, smoke, report, warnings };
 }
 
 function isEntryPoint(): boolean {

@@ -14,6 +14,16 @@
 //     (commands.ts).
 // Everything on the inference path is synchronous and local: telemetry is a ring write.
 //
+// Memory (the budget: under 64 MB RSS with a 784-256-128-10 model on Node 18, a Pi Zero 2 W has
+// 512 MB; docs/raspberry-pi.md "Memory"): what only some agents use is imported on first use, so
+// it is never evaluated by the others: the ONNX importer (model-loader.ts), the model-signature
+// decoder (first install of an ONNX model), the update fetcher (an update command), and each
+// source kind's module (sources/*). A model's bytes are decoded once per install: the smoke
+// check's decode is handed on to serving (`decoded`), and nothing keeps the text or the parsed
+// JSON of a model alive; once a model is serving, the garbage of loading it (the JSON text, its
+// parsed numbers, the smoke check's compile: several MB) is collected at once when node runs with
+// --expose-gc, as the systemd unit does (`collectLoadGarbage`).
+//
 // It is not a process manager: the CLI command (tools/cli/commands/agent.ts) owns signals and
 // exit codes; tests call startAgent directly.
 
@@ -27,23 +37,21 @@ import { Rng } from '../../runtime/random.js';
 import { redactUrl } from '../telemetry/redact.js';
 import type { Telemetry } from '../telemetry/publisher.js';
 import type { JsonValue, ModelInfo } from '../telemetry/schema.js';
-import { fetchArtifact } from '../updates/fetch.js';
-import { modelSignature } from '../updates/model-signature.js';
+import type { TensorSignature } from '../updates/artifact.js';
 import { Probation } from '../updates/probation.js';
 import { loadPublicKey, type PublicKey } from '../updates/signing.js';
 import { ModelStore, type StoredModel } from '../updates/store.js';
-import { installUpdate } from '../updates/update.js';
 import { startAgentTelemetry } from './agent-telemetry.js';
 import { attachCommands, type CommandStats, type CommandTarget } from './commands.js';
 import type { AgentConfig } from './config.js';
 import { FineTuner, sampleBufferFor, type FineTuneOutcome, type FineTuneTrigger } from './fine-tuner.js';
 import { InferenceEngine } from './inference.js';
-import { AGENT_MODEL_FORMATS, checkSignature, formatOfName, modelFromBytes, type AgentModel } from './model-loader.js';
+import {
+  AGENT_MODEL_FORMATS, checkSignature, formatOfName, modelFromBytes, sha256Hex, type AgentModel, type AgentModelFormat,
+} from './model-loader.js';
 import type { SampleBuffer } from './sample-buffer.js';
-import { runCsvBatch } from './sources/csv.js';
-import { startHttpSource, type HttpPort, type HttpSource } from './sources/http.js';
-import { startLineSource, type LineSource } from './sources/lines.js';
-import { startTailSource, type TailSource } from './sources/tail.js';
+import type { HttpPort } from './sources/http.js';
+import type { LineSource } from './sources/lines.js';
 import { AGENT_VERSION } from './version.js';
 
 export interface AgentOptions {
@@ -87,6 +95,15 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** One full GC when node exposes it (--expose-gc), right after a model was loaded. Without it, V8
+ * collects the loading garbage only when allocation makes it, and shrinks the heap only if its
+ * memory reducer was armed by a full GC during start-up: measured with a 3.1 MB JSON model, one
+ * start in a few then idled 3 to 7 MB higher than the others (docs/raspberry-pi.md "Memory"). */
+function collectLoadGarbage(): void {
+  const gc = (globalThis as { gc?: unknown }).gc;
+  if (typeof gc === 'function') (gc as () => void)();
+}
+
 export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Promise<Agent> {
   const log = opts.log ?? ((): void => undefined);
   const t0 = performance.now();
@@ -103,9 +120,23 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
   for (const a of report.actions) pendingEvents.push({ type: 'store-recovered', data: { action: a } });
   if (report.rolledBack) pendingEvents.push({ type: 'model-rolled-back', data: { reason: 'recovery', actions: [...report.actions] } });
 
+  /** The graph of the bytes the smoke check decoded last, until the next decode takes it: a model
+   * that passed its check is served from that decode (the same bytes, by SHA-256) instead of
+   * being parsed again. Cleared when an update fails after its check. */
+  let decoded: { readonly hash: string; readonly format: AgentModelFormat; readonly graph: AgentModel['graph'] } | null = null;
+  const decode = async (bytes: Uint8Array, format: AgentModelFormat, source: string, ident: { id: string; version: string }): Promise<AgentModel> => {
+    const d = decoded;
+    decoded = null;
+    if (d !== null && d.format === format) {
+      const hash = sha256Hex(bytes);
+      if (hash === d.hash) return { graph: d.graph, format, source, info: { id: ident.id, version: ident.version, hash } };
+    }
+    return modelFromBytes(bytes, format, source, ident);
+  };
+
   /** Decode + configured signature; the store's manifest names the model. */
-  const decodeStored = (m: StoredModel): AgentModel => {
-    const am = modelFromBytes(m.model, m.manifest.format, `${cfg.model.store}/versions/${m.file}`,
+  const decodeStored = async (m: StoredModel): Promise<AgentModel> => {
+    const am = await decode(m.model, m.manifest.format, `${cfg.model.store}/versions/${m.file}`,
       { id: m.manifest.modelId, version: m.manifest.version });
     checkSignature(am, cfg.signature);
     return am;
@@ -115,7 +146,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
 
   /** The update check: decodes, matches the configured signature, smoke-runs on stored samples. */
   const smokeCheck = async (bytes: Uint8Array, manifest: StoredModel['manifest']): Promise<void> => {
-    const am = modelFromBytes(bytes, manifest.format, `staged ${manifest.modelId}@${manifest.version}`, { id: manifest.modelId, version: manifest.version });
+    const am = await decode(bytes, manifest.format, `staged ${manifest.modelId}@${manifest.version}`, { id: manifest.modelId, version: manifest.version });
     checkSignature(am, cfg.signature);
     const m = compile(am.graph, { maxBatch: 1 });
     const I = m.plan.inputs[0]!.floats;
@@ -136,6 +167,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
         }
       }
     }
+    decoded = { hash: am.info.hash, format: am.format, graph: am.graph };
   };
 
   let stored = report.current;
@@ -143,20 +175,30 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
     if (cfg.model.path === undefined) {
       throw new EdgennError('STATE', 'the model store holds no model and the config names no model.path to install', { file: cfg.model.store });
     }
-    const bytes = fs.readFileSync(cfg.model.path);
-    const format = formatOfName(cfg.model.path);
-    const sig = modelSignature(bytes, format, cfg.model.path);
-    const staged = store.stageLocal(bytes, {
-      modelId: cfg.model.id ?? path.basename(cfg.model.path, path.extname(cfg.model.path)).replace(/[^A-Za-z0-9._-]/g, '_'),
-      version: cfg.model.version ?? '0',
-      format, inputs: sig.inputs, outputs: sig.outputs,
-    });
+    const file = cfg.model.path;
+    const format = formatOfName(file);
+    const modelId = cfg.model.id ?? path.basename(file, path.extname(file)).replace(/[^A-Za-z0-9._-]/g, '_');
+    const version = cfg.model.version ?? '0';
+    const bytes = fs.readFileSync(file);
+    let sig: { inputs: readonly TensorSignature[]; outputs: readonly TensorSignature[] };
+    if (format === 'edgenn-json') {
+      // The manifest's signature of a JSON model is its graph's inputs and outputs, as
+      // devices/updates/model-signature.ts computes it; this decode is the one served (`decoded`).
+      const am = await modelFromBytes(bytes, format, file, { id: modelId, version });
+      const tsig = (id: number): TensorSignature => ({ name: am.graph.values[id]!.name, dims: [...am.graph.values[id]!.dims] });
+      sig = { inputs: am.graph.inputs.map(tsig), outputs: am.graph.outputs.map(tsig) };
+      decoded = { hash: am.info.hash, format, graph: am.graph };
+    } else {
+      const { modelSignature } = await import('../updates/model-signature.js');
+      sig = modelSignature(bytes, format, file);
+    }
+    const staged = store.stageLocal(bytes, { modelId, version, format, inputs: sig.inputs, outputs: sig.outputs });
     await store.validate(staged, smokeCheck);
     stored = store.commit(staged);
     store.markStable(); // the first model has nothing to fall back to: no probation
     pendingEvents.push({ type: 'model-installed', data: { file: cfg.model.path, version: stored.manifest.version, hash: stored.manifest.sha256 } });
   }
-  let current = decodeStored(stored);
+  let current = await decodeStored(stored);
 
   // ---- telemetry ----
   let engine: InferenceEngine | null = null;
@@ -210,7 +252,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
 
   /** Swaps serving to `m` (already committed in the store): new compiles, checkpoints by hash. */
   const install = async (m: StoredModel): Promise<void> => {
-    const next = decodeStored(m);
+    const next = await decodeStored(m);
     await stopFineTune();
     // Closes the old model's interval (a metrics record under its model info and layer names) and
     // records the new model into a ring named after its layers.
@@ -219,6 +261,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
     engine = new InferenceEngine(current.graph, cfg.maxBatch, ring);
     tuner = makeTuner();
     recentN = 0;
+    collectLoadGarbage();
   };
 
   const stopFineTune = async (): Promise<void> => {
@@ -367,10 +410,11 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
       try {
         const what = 'ref' in src ? src.ref : 'inline artifact';
         const bytes = 'ref' in src
-          ? await fetchArtifact(src.ref, { maxBytes: cfg.updates.maxArtifactBytes, ...(cfg.updates.fileRoots.length > 0 ? { fileRoots: cfg.updates.fileRoots } : {}) })
+          ? await (await import('../updates/fetch.js')).fetchArtifact(src.ref, { maxBytes: cfg.updates.maxArtifactBytes, ...(cfg.updates.fileRoots.length > 0 ? { fileRoots: cfg.updates.fileRoots } : {}) })
           : src.artifact;
         // verify (signature first: nothing is written for an artifact that does not verify) →
         // stage → validate (smokeCheck) → commit, all in devices/updates.
+        const { installUpdate } = await import('../updates/update.js');
         const result = await installUpdate(store, bytes, {
           publicKeys, check: smokeCheck,
           agentVersion: AGENT_VERSION, maxArtifactBytes: cfg.updates.maxArtifactBytes, acceptFormats: AGENT_MODEL_FORMATS, source: what,
@@ -383,6 +427,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
         log(`model updated ${from.version} -> ${current.info.version}`);
         return data;
       } catch (e) {
+        decoded = null; // a model that passed its smoke check but was not installed
         const code = e instanceof EdgennError ? e.code : 'ERROR';
         event('update-rejected', { error: errText(e), code, serving: toJson(current.info) });
         throw e;
@@ -419,7 +464,9 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
   try {
     for (const s of cfg.sources) {
       switch (s.kind) {
+        // each source kind's module is imported when a source of that kind is configured
         case 'stdin': {
+          const { startLineSource } = await import('./sources/lines.js');
           lineSource = startLineSource({
             input: opts.stdin ?? process.stdin, output: opts.stdout ?? process.stdout, port,
             ...(opts.onStdinEnd !== undefined ? { onEnd: opts.onStdinEnd } : {}),
@@ -429,14 +476,16 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
           break;
         }
         case 'tail': {
-          const t: TailSource = startTailSource({
+          const { startTailSource } = await import('./sources/tail.js');
+          const t = startTailSource({
             file: s.path, stateDir: cfg.stateDir, port, pollMs: s.pollMs, log,
             ...(s.output !== undefined ? { output: s.output } : {}),
           });
           stops.push(() => t.stop());
           break;
         }
-        case 'csv':
+        case 'csv': {
+          const { runCsvBatch } = await import('./sources/csv.js');
           csvJobs.push(() => {
             try {
               const r = runCsvBatch({ file: s.path, samples: s.samples, engine: engine!, port, ...(s.output !== undefined ? { output: s.output } : {}) });
@@ -447,8 +496,10 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
             }
           });
           break;
+        }
         case 'http': {
-          const h: HttpSource = await startHttpSource('socket' in s ? { socket: s.socket } : { host: s.host, port: s.port }, port, s.maxBodyBytes);
+          const { startHttpSource } = await import('./sources/http.js');
+          const h = await startHttpSource('socket' in s ? { socket: s.socket } : { host: s.host, port: s.port }, port, s.maxBodyBytes);
           httpAddresses.push(h.address);
           stops.push(() => h.close());
           break;
@@ -467,6 +518,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
   }
   const csvDone = new Promise<void>((resolve) => setImmediate(() => { for (const j of csvJobs) j(); resolve(); }));
 
+  collectLoadGarbage();
   for (const ev of pendingEvents) event(ev.type, ev.data);
   event('agent-started', {
     model: toJson(current.info), sources, offline: cfg.broker === null,

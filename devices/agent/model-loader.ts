@@ -7,6 +7,10 @@
 //
 // What it is not: it does not compile (the agent compiles once for inference and once for
 // training) and does not verify signatures (devices/updates does, before bytes ever get here).
+//
+// Decoding is async because the ONNX importer (with protobufjs and onnx-proto's generated code,
+// ~3 MB of RSS once evaluated on Node 18) is imported on first use: an agent serving a JSON
+// model never evaluates it (tools/bundle.ts: esbuild defers a dynamically imported module).
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -14,7 +18,6 @@ import * as path from 'node:path';
 import { EdgennError } from '../../runtime/errors.js';
 import type { Graph } from '../../runtime/graph/graph.js';
 import { jsonModelGraph, parseJsonModel } from '../../importers/json-model.js';
-import { importOnnx } from '../../importers/onnx/import.js';
 import type { ModelInfo } from '../telemetry/schema.js';
 import type { ModelFormatId } from '../updates/artifact.js';
 import type { SignatureConfig } from './config.js';
@@ -45,15 +48,17 @@ export function formatOfName(name: string): AgentModelFormat {
 }
 
 /** Bytes of a model in `format` → its graph; `source` names it in errors. */
-export function decodeModelBytes(bytes: Uint8Array, format: AgentModelFormat, source: string): Graph {
+export async function decodeModelBytes(bytes: Uint8Array, format: AgentModelFormat, source: string): Promise<Graph> {
   switch (format) {
-    case 'edgenn-json': {
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-      return jsonModelGraph(parseJsonModel(text, source), source);
-    }
-    case 'onnx':
+    case 'edgenn-json':
+      // NOTE: the text (and the parsed spec with its number arrays, ~8 bytes per weight) is garbage
+      // once the graph holds the weights as Float32Arrays: nothing here may keep a reference.
+      return jsonModelGraph(parseJsonModel(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), source), source);
+    case 'onnx': {
+      const { importOnnx } = await import('../../importers/onnx/import.js');
       // Every parameterised layer trainable (fine-tuning decides nothing about which).
       return importOnnx(bytes, { file: source }).graph;
+    }
     default: {
       const never: never = format;
       throw new EdgennError('UNSUPPORTED', `model format ${String(never)}`, { file: source });
@@ -62,15 +67,15 @@ export function decodeModelBytes(bytes: Uint8Array, format: AgentModelFormat, so
 }
 
 /** Decodes bytes and names the model; id defaults to the source's file name without extension. */
-export function modelFromBytes(bytes: Uint8Array, format: AgentModelFormat, source: string,
-  ident: { id?: string; version?: string } = {}): AgentModel {
-  const graph = decodeModelBytes(bytes, format, source);
+export async function modelFromBytes(bytes: Uint8Array, format: AgentModelFormat, source: string,
+  ident: { id?: string; version?: string } = {}): Promise<AgentModel> {
+  const graph = await decodeModelBytes(bytes, format, source);
   const id = ident.id ?? path.basename(source, path.extname(source));
   return { graph, format, source, info: { id, version: ident.version ?? '0', hash: sha256Hex(bytes) } };
 }
 
 /** Reads a model file (format by extension). */
-export function loadModelFile(file: string, ident: { id?: string; version?: string } = {}): AgentModel {
+export async function loadModelFile(file: string, ident: { id?: string; version?: string } = {}): Promise<AgentModel> {
   const format = formatOfName(file);
   let bytes: Buffer;
   try {

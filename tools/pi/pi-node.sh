@@ -15,6 +15,10 @@
 #                 Without them: set up the rootfs and print "<arch> <version> openssl <v>".
 # Environment:
 #   ARCH=arm64 (default; 64-bit Pi OS) | armhf (32-bit Pi OS, ARMv7 hard-float)
+#        | amd64 (not emulated: the same Debian nodejs 18 package built for x86-64, run natively
+#          through the root's own loader and libraries; what the RSS test and tools/pi/measure.ts
+#          use to measure a Pi's Node 18 at native speed, because qemu's own memory would
+#          dominate an emulated process's RSS)
 #   DEBIAN_MIRROR=<URI>  default: the host's first non-security Debian URI (deb822 or
 #                        sources.list), else http://deb.debian.org/debian.   SUITE=bookworm
 #   QEMU_CPU=cortex-a72 (Pi 4) | cortex-a53 (Pi 3 / Zero 2 W) | cortex-a7 (armhf, Pi 2): read by
@@ -35,6 +39,9 @@
 #   4. node runs as  qemu-<arch>-static -L <rootfs-dir> <rootfs-dir>/usr/bin/node ...  (-L makes
 #      the guest's absolute paths, e.g. /lib/ld-linux-*.so, resolve inside the rootfs first, then
 #      on the host, so host files such as a temp dir's model.json are visible as they are).
+#      amd64 runs  <rootfs-dir>/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 --library-path
+#      <the root's lib dirs> <rootfs-dir>/usr/bin/node ...  (exec'd: the pid is node's own, so
+#      /proc/<pid>/status is node's memory; libnode, ICU, OpenSSL are the root's, not the host's).
 # Needs: apt-get, apt-cache, dpkg, flock, debian-archive-keyring, qemu-user-static (the last two
 # are installed with apt-get when missing and running as root). binfmt_misc is not needed.
 set -euo pipefail
@@ -46,7 +53,8 @@ ARCH="${ARCH:-arm64}"
 case "$ARCH" in
   arm64) QEMU=qemu-aarch64-static ;;
   armhf) QEMU=qemu-arm-static ;;
-  *) die "ARCH must be arm64 or armhf (got '$ARCH')" ;;
+  amd64) QEMU="" ;;
+  *) die "ARCH must be arm64, armhf or amd64 (got '$ARCH')" ;;
 esac
 SUITE="${SUITE:-bookworm}"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -77,7 +85,22 @@ as_root_apt_install() {
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
+# run_node ROOT args...: the root's node, emulated (arm64, armhf) or through its own loader (amd64)
+run_node() {
+  local R="$1"; shift
+  if [ -z "$QEMU" ]; then
+    # NOTE: Debian's libnode loads some builtins (cjs-module-lexer, undici, acorn) from absolute
+    # paths under /usr/share/nodejs: a private mount namespace shows the root's /usr/share there
+    # (for this process only; the host's mounts are untouched). unshare and sh exec, so the pid
+    # the caller sees is node's. Needs root (CAP_SYS_ADMIN), as apt-get does.
+    command -v unshare >/dev/null 2>&1 || die "unshare not found (apt-get install -y util-linux)"
+    exec unshare --mount --propagation private sh -c 'mount --bind "$0/usr/share" /usr/share && exec "$0/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" --library-path "$0/usr/lib/x86_64-linux-gnu:$0/usr/lib" "$0/usr/bin/node" "$@"' "$R" "$@"
+  fi
+  exec "$QEMU" -L "$R" "$R/usr/bin/node" "$@"
+}
+
 ensure_qemu() {
+  [ -n "$QEMU" ] || return 0
   command -v "$QEMU" >/dev/null 2>&1 && return 0
   as_root_apt_install qemu-user-static || true
   command -v "$QEMU" >/dev/null 2>&1 || die "$QEMU not found; install it with: apt-get install -y qemu-user-static"
@@ -143,7 +166,7 @@ EOF
   [ -x "$R/usr/bin/node" ] || die "usr/bin/node missing after unpacking"
   [ "${KEEP_DEBS:-0}" = 1 ] || rm -rf "$S"
   # smoke test before the rootfs is published
-  "$QEMU" -L "$R" "$R/usr/bin/node" -e 'process.exit(process.version.startsWith("v18.") ? 0 : 1)' \
+  (run_node "$R" -e 'process.exit(process.version.startsWith("v18.") ? 0 : 1)') \
     || die "the emulated node does not start or is not Node 18"
   echo "$ARCH" > "$R/.arm-node-ready"
 }
@@ -170,7 +193,6 @@ have="$(cat "$MARKER")"
 [ "$have" = "$ARCH" ] || die "$ROOT holds an $have rootfs (ARCH=$ARCH requested)"
 
 if [ $# -eq 0 ]; then
-  exec "$QEMU" -L "$ROOT" "$ROOT/usr/bin/node" -e \
-    'console.log(process.arch, process.version, "openssl " + process.versions.openssl)'
+  run_node "$ROOT" -e 'console.log(process.arch, process.version, "openssl " + process.versions.openssl)'
 fi
-exec "$QEMU" -L "$ROOT" "$ROOT/usr/bin/node" "$@"
+run_node "$ROOT" "$@"

@@ -21,7 +21,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => { if (work !== undefined) fs.rmSync(work, { recursive: true, force: true }); });
 
-const UNIT_EXEC = 'ExecStart=/usr/bin/node --enable-source-maps --disallow-code-generation-from-strings ' +
+const UNIT_EXEC = 'ExecStart=/usr/bin/node --max-semi-space-size=1 --expose-gc --disallow-code-generation-from-strings ' +
   '/opt/edgenn/edgenn-agent.cjs agent --config /etc/edgenn/device.json';
 
 describe('npm run bundle', () => {
@@ -32,28 +32,50 @@ describe('npm run bundle', () => {
     }
     expect(fs.readdirSync(r.deviceDir).sort()).toEqual([
       'CONFIG.md', 'README.md', 'THIRD_PARTY_LICENSES.txt', 'device.example.json', 'edgenn-agent.cjs', 'edgenn-agent.cjs.map',
-      'edgenn-agent.service', 'package.json',
+      'edgenn-agent.service', 'edgenn.cjs', 'edgenn.cjs.map', 'package.json',
     ]);
     expect(r.smoke).toBeNull();
     expect(fs.existsSync(path.join(dist, 'pi-smoke.cjs'))).toBe(false);
   });
 
   it('makes CommonJS files with a shebang, a linked source map and no import.meta left', () => {
-    for (const f of [r.cli, r.agent]) {
+    for (const f of [r.cli, r.agent, r.deviceCli]) {
       const js = fs.readFileSync(f, 'utf8');
       expect(js.startsWith('#!/usr/bin/env node\n')).toBe(true);
       expect(js).not.toMatch(/import\.meta/);
       expect(js).not.toMatch(/^\s*(import|export)\s/m);
       expect(js.trimEnd().endsWith(`//# sourceMappingURL=${path.basename(f)}.map`)).toBe(true);
       const map = JSON.parse(fs.readFileSync(`${f}.map`, 'utf8')) as { sources: string[] };
-      expect(map.sources.some((s) => s.endsWith('tools/cli/main.ts'))).toBe(true);
+      expect(map.sources.some((s) => s.endsWith(f === r.agent ? 'tools/cli/agent-main.ts' : 'tools/cli/main.ts'))).toBe(true);
       expect(fs.statSync(f).mode & 0o111).not.toBe(0);
     }
   });
 
-  it('builds the device bundle from the same code as the CLI bundle', () => {
-    const strip = (f: string): string => fs.readFileSync(f, 'utf8').replace(/\/\/# sourceMappingURL=\S+\s*$/, '');
-    expect(strip(r.agent) === strip(r.cli)).toBe(true);
+  it('ships the CLI in the device package as it is in dist/, and the agent bundle as the agent alone', () => {
+    // same code; only the source map's relative paths differ (device/ is one folder deeper)
+    expect(fs.readFileSync(r.deviceCli, 'utf8') === fs.readFileSync(r.cli, 'utf8')).toBe(true);
+    // source-map paths are relative to the map's folder: made relative to the repo here
+    const sources = (f: string): string[] => (JSON.parse(fs.readFileSync(`${f}.map`, 'utf8')) as { sources: string[] }).sources
+      .map((s) => path.relative(REPO, path.resolve(path.dirname(f), s)).split(path.sep).join('/'));
+    const agent = sources(r.agent);
+    const cli = sources(r.cli);
+    // no other command, no broker: every module the agent never runs is memory on the board
+    expect(agent.filter((s) => s.startsWith('tools/cli/commands/'))).toEqual(['tools/cli/commands/agent.ts']);
+    expect(agent.filter((s) => packageOfPath(s) === 'aedes')).toEqual([]);
+    expect(cli.filter((s) => packageOfPath(s) === 'aedes').length).toBeGreaterThan(0);
+    expect(cli).toContain('tools/cli/commands/train.ts');
+  });
+
+  it('defers what only some agents use: loading the agent bundle does not load node:http', async () => {
+    // esbuild keeps a module reached only through import() in a lazy initialiser: required (not
+    // run), the bundle evaluates its static graph only. node:http is needed by the HTTP source
+    // and the update fetcher alone, both import()ed when configured / used; a static import of
+    // either would show up here. process.moduleLoadList names every core module node loaded.
+    const probe = `const b = new Set(process.moduleLoadList); require(${JSON.stringify(r.agent)}); ` +
+      'console.log(JSON.stringify(process.moduleLoadList.filter((m) => !b.has(m))))';
+    const loaded = JSON.parse(expectOk('probe', await spawnCapture(process.execPath, ['-e', probe], { timeoutMs: 30_000 })).stdout) as string[];
+    expect(loaded).toContain('NativeModule crypto'); // the probe sees the static graph's modules
+    expect(loaded).not.toContain('NativeModule http');
   });
 
   it('runs the CLI when executed, under --disallow-code-generation-from-strings', async () => {
@@ -71,10 +93,25 @@ describe('npm run bundle', () => {
   });
 
   it('does nothing when required instead of executed (the entry-point check works in CJS)', async () => {
-    const req = expectOk('require', await spawnCapture(process.execPath,
-      ['-e', `require(${JSON.stringify(r.cli)}); console.log('loaded')`], { timeoutMs: 30_000 }));
-    expect(req.stdout).toBe('loaded\n');
-    expect(req.stderr).toBe('');
+    for (const f of [r.cli, r.agent]) {
+      const req = expectOk('require', await spawnCapture(process.execPath,
+        ['-e', `require(${JSON.stringify(f)}); console.log('loaded')`], { timeoutMs: 30_000 }));
+      expect(req.stdout).toBe('loaded\n');
+      expect(req.stderr).toBe('');
+    }
+  });
+
+  it('runs only the agent command from the agent bundle, with the same dispatcher', async () => {
+    const help = expectOk('agent help', await spawnCapture(process.execPath, [r.agent, '--help'], { timeoutMs: 30_000 }));
+    expect(help.stdout).toMatch(/^usage: edgenn <command>/);
+    expect(help.stdout).toMatch(/\n {2}agent {2}/);
+    expect(help.stdout).not.toMatch(/\n {2}train /);
+    const train = await spawnCapture(process.execPath, [r.agent, 'train'], { timeoutMs: 30_000 });
+    expect(train.code).toBe(2);
+    expect(train.stderr).toMatch(/unknown command "train"; commands: agent/);
+    const bad = await spawnCapture(process.execPath, [r.agent, 'agent', '--config', path.join(FIXTURES, 'missing.json')], { timeoutMs: 30_000 });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^edgenn agent: .*missing\.json/);
   });
 });
 
@@ -90,13 +127,15 @@ describe('size report', () => {
     expect(r.report.summary.agentTotal).toBe(fs.statSync(r.agent).size);
     // the agent bundle's headline parts are all found (an attribution bug would zero one)
     const agent = r.report.outputs.agent;
-    for (const part of ['runtime', 'mqtt', 'aedes', 'protobuf', 'onnx importer', 'devices', 'tools (cli)']) {
+    for (const part of ['runtime', 'mqtt', 'protobuf', 'onnx importer', 'devices', 'tools (cli)']) {
       expect(partBytes(agent, part), part).toBeGreaterThan(0);
     }
+    expect(agent.parts.filter((p) => p.part.includes('aedes'))).toEqual([]);
+    for (const part of ['aedes', 'shared: aedes + mqtt']) expect(partBytes(r.report.outputs.cli, part), part).toBeGreaterThan(0);
     expect(r.report.summary.onnxAndProtobuf).toBe(partBytes(agent, 'onnx importer') + partBytes(agent, 'protobuf'));
     expect(r.report.summary.mqtt).toBe(partBytes(agent, 'mqtt'));
-    expect(r.report.summary.aedes).toBe(partBytes(agent, 'aedes'));
-    expect(r.report.summary.mqttAedesShared).toBe(partBytes(agent, 'shared: aedes + mqtt'));
+    expect(r.report.summary.aedes).toBe(partBytes(r.report.outputs.cli, 'aedes'));
+    expect(r.report.summary.mqttAedesShared).toBe(partBytes(r.report.outputs.cli, 'shared: aedes + mqtt'));
   });
 
   it('keeps the runtime core (runtime/** only, no mqtt, no importers) under its budget', () => {

@@ -1,13 +1,14 @@
 // The bundle on an emulated Raspberry Pi: Debian bookworm's own nodejs 18.20 for arm64 (64-bit Pi
 // OS) and armhf (32-bit Pi OS) under qemu-user-static (tools/pi/pi-node.sh unpacks it from Debian
-// packages into .cache/pi-<arch> once; later runs reuse it). The device package's bundle
-// (dist/device/edgenn-agent.cjs, the whole CLI) runs with the systemd unit's flags
-// (--enable-source-maps --disallow-code-generation-from-strings):
-//   - an inference (`run` on a JSON model and a CSV),
+// packages into .cache/pi-<arch> once; later runs reuse it). The device package's bundles run
+// with the systemd unit's node flags (read from devices/package/edgenn-agent.service):
+//   - an inference (`run` on a JSON model and a CSV) with the CLI, dist/device/edgenn.cjs,
 //   - a short fine-tune (`train`: 3 epochs, SGD at a fixed lr, no shuffle, --out and --log-json),
-//   - the agent itself (`agent --config ... --duration 4`, reporting every 250 ms to the embedded
-//     MQTT broker on loopback in this process): it starts, publishes metrics records that a
-//     subscriber here receives, and stops cleanly;
+//     with the same,
+//   - the agent itself with the agent bundle, dist/device/edgenn-agent.cjs (`agent --config ...
+//     --duration 4`, reporting every 250 ms to the embedded MQTT broker on loopback in this
+//     process): it starts, publishes metrics records that a subscriber here receives, and stops
+//     cleanly;
 // and every result is compared with the same bundle run by this machine's (x86-64) node. The
 // reference run also runs pi-smoke.cjs (ONNX decode through protobufjs + one metrics record with
 // its PUBACK); it is not emulated: nothing in it depends on the architecture that the legs above
@@ -24,13 +25,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundles, type BundleResult } from '../../../tools/bundle.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../devices/telemetry/embedded-broker.js';
 import { createMqttTransport, type Transport } from '../../../devices/telemetry/mqtt-transport.js';
+import { unitCommand } from '../../../tools/pi/agent-rss.js';
 import {
   FIXTURES, REPO, closeness, expectOk, piNode, spawnCapture, type PiArch, type Spawned,
 } from './support.js';
 
 const ARCHES: readonly PiArch[] = ['arm64', 'armhf'];
 /** The systemd unit's node flags (devices/package/edgenn-agent.service). */
-const NODE_FLAGS = ['--enable-source-maps', '--disallow-code-generation-from-strings'];
+const NODE_FLAGS = unitCommand(fs.readFileSync(path.join(REPO, 'devices/package/edgenn-agent.service'), 'utf8')).flags;
 const FLEET = 'pi-test';
 const SMOKE_ROWS = 5;
 const MODEL = path.join(FIXTURES, 'model.json');
@@ -99,14 +101,14 @@ async function suite(label: string, exec: Exec, withSmoke: boolean): Promise<Sui
   let runFirstMs = NaN;
   const [run, train, smoke, agent] = await Promise.all([
     attempt(async () => {
-      const r = expectOk(`${label} run`, await exec([...NODE_FLAGS, dist.agent, 'run', MODEL, path.join(FIXTURES, 'input.csv')], 'run'));
+      const r = expectOk(`${label} run`, await exec([...NODE_FLAGS, dist.deviceCli, 'run', MODEL, path.join(FIXTURES, 'input.csv')], 'run'));
       runFirstMs = r.firstStdoutMs;
       return JSON.parse(r.stdout) as RunOut;
     }),
     attempt(async () => {
       const out = path.join(dir, 'trained.json');
       const log = path.join(dir, 'log.jsonl');
-      expectOk(`${label} train`, await exec([...NODE_FLAGS, dist.agent, 'train', MODEL, '--data', path.join(FIXTURES, 'train.csv'),
+      expectOk(`${label} train`, await exec([...NODE_FLAGS, dist.deviceCli, 'train', MODEL, '--data', path.join(FIXTURES, 'train.csv'),
         ...TRAIN_ARGS, '--out', out, '--log-json', log], 'train'));
       const losses = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
       return { params: trainParams(out), losses };

@@ -12,6 +12,9 @@ export const PI_CACHE = process.env.EDGENN_PI_CACHE ?? path.join(REPO, '.cache')
 export const FIXTURES = path.join(REPO, 'test/tools/bundle/fixtures');
 
 export type PiArch = 'arm64' | 'armhf';
+/** A root of tools/pi/pi-node.sh: an emulated Pi architecture, or 'amd64' (the same Debian nodejs
+ * 18 package for x86-64, run natively: for measuring memory, which qemu would distort). */
+export type PiRootArch = PiArch | 'amd64';
 
 export interface Spawned {
   readonly code: number | null;
@@ -45,13 +48,20 @@ export function spawnCapture(cmd: string, args: readonly string[], opts: { cwd?:
   });
 }
 
-/** The emulated root of one architecture. */
-export function piRoot(arch: PiArch): string {
+/** The root (Debian bookworm's nodejs and its libraries) of one architecture. */
+export function piRoot(arch: PiRootArch): string {
   return path.join(PI_CACHE, `pi-${arch}`);
 }
 
+/** The command that runs Debian bookworm's Node 18 for `arch` (its root is built on first use):
+ * `node ARGS` becomes `[cmd, [...args, ...ARGS]]` with `env`. For amd64 the process exec's its way
+ * to node, so the spawned pid is node's own (its /proc/<pid>/status is node's memory). */
+export function piNodeCommand(arch: PiRootArch): { cmd: string; args: string[]; env: NodeJS.ProcessEnv } {
+  return { cmd: 'bash', args: [PI_NODE_SH, piRoot(arch)], env: { ...process.env, ARCH: arch } };
+}
+
 /** node <args> under Debian bookworm's Node 18 for `arch` (the root is built on first use). */
-export function piNode(arch: PiArch, args: readonly string[], timeoutMs: number, cwd?: string): Promise<Spawned> {
+export function piNode(arch: PiRootArch, args: readonly string[], timeoutMs: number, cwd?: string): Promise<Spawned> {
   return spawnCapture('bash', [PI_NODE_SH, piRoot(arch), ...args], {
     timeoutMs, env: { ...process.env, ARCH: arch }, ...(cwd !== undefined ? { cwd } : {}),
   });
