@@ -21,15 +21,16 @@
 //     is outside these files (docs/raspberry-pi.md "Memory"): the model store keeps the model
 //     file's bytes and the compiled model the graph's copy of the weights (2.6 MB, measured), the
 //     offline agent evaluates mqtt.js for nothing (2.5 MB). This leg asserts the measured floor
-//     plus 2 MB, so that a regression fails here too; it becomes BUDGET_BYTES once those land.
+//     plus ~2 MB (NODE18_CEILING_BYTES), so that a regression fails here too; it becomes
+//     BUDGET_BYTES once those land.
 // The model is the worst case the agent serves as JSON: trained weights as `edgenn train --out`
 // writes them (3.1 MB of text, which the model store keeps), not a seed-only file. The config is
 // the serving agent of device.example.json (maxBatch 32, no fineTune: fine-tuning adds its arena,
 // 3.96 MB for Adam at batch 32 once a run has touched it, and its sample buffer, bufferSize x 784
 // x 4 bytes once filled). A broker adds mqtt.js's packet-number cache (~10 MB, see the docs).
-// Tolerance: none beyond the budgets. Nine runs of each leg spread by 0.5 MB (Node 20: 61.2-61.7
-// MB, 2.3 MB under the budget) and 0.5 MB (Node 18) after the burst; a breach is a change in what
-// the agent holds, not noise.
+// Tolerance: none beyond the budgets. Nine runs of each leg alone spread by 0.5 MB after the burst
+// (Node 20: 61.2-61.7 MB, 2.3 MB under the budget; Node 18: 66.1-66.6 MB); with the whole test
+// suite running beside it, 61.3 and 67.3 MB. A breach is a change in what the agent holds.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,8 +44,9 @@ import { expectOk, piNode, piNodeCommand } from './support.js';
 const MB = 1024 * 1024;
 /** The issue's budget (a Pi Zero 2 W has 512 MB). */
 const BUDGET_BYTES = 64 * MB;
-/** Debian's Node 18: the floor measured with these files (66.1-66.6 MB) plus 2 MB; see the header. */
-const NODE18_CEILING_BYTES = 68.5 * MB;
+/** Debian's Node 18: the floor measured with these files (66.1-66.6 MB alone, 67.3 MB with the
+ * whole test suite running beside it) plus ~2 MB; see the header. */
+const NODE18_CEILING_BYTES = 69 * MB;
 const INFERENCES = 2000;
 
 let work: string;
