@@ -15,22 +15,11 @@ import { join } from 'node:path';
 import { FIXTURES, REFERENCE_DIR } from '../../helpers/reference.js';
 import { decodeModel, decodeTensor } from '../../../importers/onnx/decode.js';
 import { EdgennError } from '../../../runtime/errors.js';
-import { decodeModelProto, encodeModelProto, bigIntToInt64 } from '../../../importers/onnx/proto.js';
+import { decodeModelProto, encodeModelProto } from '../../../importers/onnx/proto.js';
+import { prng, mutateFields } from '../../helpers/fuzz.js';
 
 const PER_CASE_MS = 500; // generous: a case takes well under 5 ms; a hang or blow-up takes far longer
 const NODE = join(FIXTURES, 'onnx-node-tests');
-
-/** mulberry32: a small, seedable PRNG */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(src: Uint8Array, other: Uint8Array, rnd: () => number): Uint8Array {
   const int = (n: number) => Math.floor(rnd() * n);
@@ -118,16 +107,8 @@ describe('fuzzed ONNX files', () => {
     const t: Tally = { ok: 0, errors: new Map(), others: [], slowest: 0 };
     for (let i = 0; i < 1500; i++) {
       const msg = decodeModelProto(models[int(models.length)]!).message;
-      const slots = collectSlots(msg);
-      for (let k = 1 + int(3); k > 0 && slots.length > 0; k--) {
-        const [obj, key] = slots[int(slots.length)]!;
-        const v = obj[key];
-        if (typeof v === 'number') obj[key] = [0, 1, -1, 2 ** 31, 2 ** 32 + 1, 17, 22, 99, 14, int(30)][int(10)];
-        else if (typeof v === 'string') obj[key] = names[int(names.length)];
-        else if (v instanceof Uint8Array) obj[key] = v.subarray(0, int(v.length + 1));
-        else if (Array.isArray(v)) { if (rnd() < 0.5) v.pop(); else if (v.length > 0) v.push(v[0]); }
-        else obj[key] = bigIntToInt64([0n, -1n, 3n, 2n ** 31n, 2n ** 53n, 2n ** 62n, 2n ** 63n - 1n][int(7)]!);
-      }
+      mutateFields(msg, rnd, (n) => [0, 1, -1, 2 ** 31, 2 ** 32 + 1, 17, 22, 99, 14, n(30)][n(10)]!, names,
+        [0n, -1n, 3n, 2n ** 31n, 2n ** 53n, 2n ** 62n, 2n ** 63n - 1n]);
       let bytes: Uint8Array;
       try { bytes = encodeModelProto(msg); } catch { continue; } // protobufjs refused the mutated message
       const t0 = performance.now();
@@ -147,23 +128,3 @@ describe('fuzzed ONNX files', () => {
   });
 });
 
-type Slot = [Record<string, unknown>, string];
-/** Every own field of a decoded message tree that a mutation may replace. */
-function collectSlots(o: unknown, out: Slot[] = []): Slot[] {
-  if (o === null || typeof o !== 'object' || o instanceof Uint8Array) return out;
-  const rec = o as Record<string, unknown>;
-  for (const key of Object.keys(rec)) {
-    const v = rec[key];
-    if (v === null || v === undefined) continue;
-    const isLong = typeof v === 'object' && 'low' in (v as object) && 'high' in (v as object);
-    if (typeof v === 'number' || typeof v === 'string' || v instanceof Uint8Array || isLong) out.push([rec, key]);
-    else if (Array.isArray(v)) {
-      out.push([rec, key]);
-      v.forEach((x, i) => {
-        if (x !== null && typeof x === 'object' && !('low' in x) && !(x instanceof Uint8Array)) collectSlots(x, out);
-        else if (x !== null && typeof x === 'object' && 'low' in x) out.push([v as unknown as Record<string, unknown>, String(i)]);
-      });
-    } else collectSlots(v, out);
-  }
-  return out;
-}

@@ -10,7 +10,8 @@ import { FIXTURES, REFERENCE_DIR } from '../../helpers/reference.js';
 import { onnxModel, onnxNode, tensorF, tensorI64 } from './onnx-helpers.js';
 import { importOnnx } from '../../../importers/onnx/import.js';
 import { OnnxDataType } from '../../../importers/onnx/model.js';
-import { decodeModelProto, encodeModelProto, bigIntToInt64 } from '../../../importers/onnx/proto.js';
+import { decodeModelProto, encodeModelProto } from '../../../importers/onnx/proto.js';
+import { prng, mutateFields } from '../../helpers/fuzz.js';
 import { EdgennError, type ErrorCode } from '../../../runtime/errors.js';
 import { compile } from '../../../runtime/model.js';
 
@@ -80,18 +81,6 @@ describe('hostile models at import', () => {
   });
 });
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PER_CASE_MS = 1000; // import + plan of these small models takes a few ms; a hang takes far longer
 const LIMITS = { maxTensorBytes: 16 * 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
 
@@ -148,16 +137,8 @@ describe('fuzzed models through the importer and planner', () => {
     const t = { ok: 0, errors: new Map<string, number>(), others: [] as string[], slowest: 0 };
     for (let i = 0; i < 1000; i++) {
       const msg = decodeModelProto(sources[int(sources.length)]!).message;
-      const slots = collect(msg);
-      for (let k = 1 + int(3); k > 0 && slots.length > 0; k--) {
-        const [obj, key] = slots[int(slots.length)]!;
-        const v = obj[key];
-        if (typeof v === 'number') obj[key] = [0, 1, -1, 2, 3, 7, 13, 2 ** 20, 2 ** 31, 99][int(10)];
-        else if (typeof v === 'string') obj[key] = names[int(names.length)];
-        else if (v instanceof Uint8Array) obj[key] = v.subarray(0, int(v.length + 1));
-        else if (Array.isArray(v)) { if (rnd() < 0.5) v.pop(); else if (v.length > 0) v.push(v[0]); }
-        else obj[key] = bigIntToInt64([0n, -1n, 1n, 3n, 1000000n, 2n ** 31n, 2n ** 40n][int(7)]!);
-      }
+      mutateFields(msg, rnd, (n) => [0, 1, -1, 2, 3, 7, 13, 2 ** 20, 2 ** 31, 99][n(10)]!, names,
+        [0n, -1n, 1n, 3n, 1000000n, 2n ** 31n, 2n ** 40n]);
       let bytes: Uint8Array;
       try { bytes = encodeModelProto(msg); } catch { continue; }
       attempt(bytes, t, `field case ${i}`);
@@ -170,22 +151,3 @@ describe('fuzzed models through the importer and planner', () => {
   });
 });
 
-type Slot = [Record<string, unknown>, string];
-function collect(o: unknown, out: Slot[] = []): Slot[] {
-  if (o === null || typeof o !== 'object' || o instanceof Uint8Array) return out;
-  const rec = o as Record<string, unknown>;
-  for (const key of Object.keys(rec)) {
-    const v = rec[key];
-    if (v === null || v === undefined) continue;
-    const isLong = typeof v === 'object' && 'low' in (v as object) && 'high' in (v as object);
-    if (typeof v === 'number' || typeof v === 'string' || v instanceof Uint8Array || isLong) out.push([rec, key]);
-    else if (Array.isArray(v)) {
-      out.push([rec, key]);
-      v.forEach((x, i) => {
-        if (x !== null && typeof x === 'object' && !('low' in x) && !(x instanceof Uint8Array)) collect(x, out);
-        else if (x !== null && typeof x === 'object' && 'low' in x) out.push([v as unknown as Record<string, unknown>, String(i)]);
-      });
-    } else collect(v, out);
-  }
-  return out;
-}
