@@ -8,7 +8,7 @@ import { casesOfKind, loadCase, f32, ints, expectClose, toleranceFor } from '../
 import { torchLayers } from '../../helpers/torch-model.js';
 import { sequential } from '../../../runtime/graph/sequential.js';
 import { compile } from '../../../runtime/model.js';
-import type { OptimizerConfig } from '../../../runtime/optim/optimizer.js';
+import { trainCaseOptimizer, replayTrainCase } from '../../helpers/train-case.js';
 
 const names = casesOfKind('train');
 
@@ -17,42 +17,12 @@ describe.each(['js', 'wasm'] as const)('training trajectories match PyTorch (%s 
   for (const name of names) {
     it(name, () => {
       const c = loadCase(name);
-      const X = f32(c.inputs['X']!);
-      const y = ints(c.inputs['y']!);
+      const X = f32(c.inputs['X']!), y = ints(c.inputs['y']!);
       const N = c.inputs['X']!.shape[0]!, F = c.inputs['X']!.shape[1]!;
-      const args = c.params['optimizer_args'] as Record<string, number>;
-      const kind = c.params['optimizer'] as string;
-      const optimizer: OptimizerConfig = kind === 'sgd'
-        ? { kind: 'sgd', lr: args['lr']!, momentum: args['momentum'] ?? 0, weightDecay: args['weight_decay'] ?? 0,
-            dampening: args['dampening'] ?? 0, nesterov: Boolean(args['nesterov'] ?? false) }
-        : { kind: kind as 'adam' | 'adamw', lr: args['lr']!, weightDecay: args['weight_decay'] ?? 0 };
       const graph = sequential([F], torchLayers(c, c.inputs, 'init.'));
-      const m = compile(graph, { maxBatch: N, loss: { kind: 'cross-entropy' }, optimizer, kernels });
+      const m = compile(graph, { maxBatch: N, loss: { kind: 'cross-entropy' }, optimizer: trainCaseOptimizer(c), kernels });
       expect(m.kernels === null).toBe(kernels === 'js');
-      const steps = c.params['steps'] as number;
-      const batches = c.inputs['batches'];
-      const bIdx = batches !== undefined ? ints(batches) : null;
-      const bs = batches !== undefined ? batches.shape[1]! : N;
-      const xb = new Float32Array(bs * F), yb = new Int32Array(bs);
-      const losses: number[] = [];
-      for (let t = 0; t < steps; t++) {
-        for (let r = 0; r < bs; r++) {
-          const i = bIdx !== null ? bIdx[t * bs + r]! : r;
-          for (let f = 0; f < F; f++) xb[r * F + f] = X[i * F + f]!;
-          yb[r] = y[i]!;
-        }
-        m.trainStep(xb, yb, bs);
-        losses.push(m.lossView[0]!);
-        if (t === 0) {
-          for (const key of Object.keys(c.expected).filter((k) => k.startsWith('after_step1.') && !k.endsWith('_f64'))) {
-            expectClose(key, m.param(key.slice('after_step1.'.length)), f32(c.expected[key]!), toleranceFor(c, key));
-          }
-        }
-      }
-      expectClose('losses', losses, f32(c.expected['losses']!), toleranceFor(c, 'losses'));
-      for (const key of Object.keys(c.expected).filter((k) => k.startsWith('final.') && !k.endsWith('_f64'))) {
-        expectClose(key, m.param(key.slice('final.'.length)), f32(c.expected[key]!), toleranceFor(c, key));
-      }
+      replayTrainCase(c, m);
       m.inputView().set(X);
       m.setTarget(y, N);
       expectClose('final_loss', [m.computeLoss(N)], f32(c.expected['final_loss']!), toleranceFor(c, 'final_loss'));
