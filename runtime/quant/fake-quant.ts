@@ -27,7 +27,7 @@ export type RoundingMode = 'torch' | 'onnx';
 /** 1.5 * 2^52: adding and subtracting it rounds a double to an integer half-to-even (the FPU's
  *  default mode), exactly for |v| <= 2^51. Beyond that v is far outside any 8-bit range and only
  *  its sign and size matter, which the trick keeps. */
-const RHE = 6755399441055744;
+export const RHE = 6755399441055744;
 
 /** nearbyint under the default rounding mode: round half to even (C's nearbyint, numpy rint). */
 export function roundHalfEven(v: number): number {

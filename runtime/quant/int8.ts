@@ -23,11 +23,10 @@
 // NOTE: int32 accumulation wraps like C int32 (acc | 0); sums are exact before the wrap because
 // |acc| < 2^53 for any I below 2^37.
 import { EdgennError } from '../errors.js';
-import { roundHalfEven, type RoundingMode } from './fake-quant.js';
+import { roundHalfEven, RHE, type RoundingMode } from './fake-quant.js';
 
 export type QuantArray = Int8Array | Uint8Array;
 
-const RHE = 6755399441055744; // 1.5 * 2^52: x + RHE - RHE rounds half to even (see fake-quant.ts)
 const INT32_MIN = -2147483648, INT32_MAX = 2147483647;
 
 // ---------------------------------------------------------------- quantize / dequantize

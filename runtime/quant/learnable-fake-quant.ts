@@ -25,7 +25,7 @@
 // (the reference cases list them as forward_backward_tie_mismatch). We reproduce both quirks.
 // NOTE: sums are carried in doubles and rounded to float32 on store; PyTorch sums float32 terms
 // with its own (vectorised, cascaded) order, so dscale / dzero_point agree to ~1e-6 relative.
-import { roundHalfEven } from './fake-quant.js';
+import { roundHalfEven, RHE } from './fake-quant.js';
 
 /** PyTorch's LSQ gradient scaling (use_grad_scaling=True): 1 / sqrt(numel * qmax). */
 export function lsqGradFactor(numel: number, qmax: number): number {
@@ -38,7 +38,6 @@ export function lsqClampScale(a: Float32Array, scale: number, C: number, eps: nu
   for (let c = 0; c < C; c++) if (!(a[scale + c]! >= e)) a[scale + c] = e;
 }
 
-const RHE = 6755399441055744; // 1.5 * 2^52, see fake-quant.ts
 
 export function lsqForward(a: Float32Array, y: number, x: number, scale: number, zeroPoint: number,
                            outer: number, C: number, inner: number, qmin: number, qmax: number): void {
