@@ -5,7 +5,7 @@
 // `fill` do not allocate). Checks in the public methods are O(1) or O(B) integer work and throw
 // EdgennError with the tensor named; kernels never throw.
 import { EdgennError } from './errors.js';
-import type { Graph } from './graph/graph.js';
+import { withoutParamData, type Graph } from './graph/graph.js';
 import { plan as makePlan, type Plan, type PlanOptions, type Slot, type ArenaReport } from './graph/plan.js';
 import { execute } from './graph/execute.js';
 import type { LossSpec } from './losses/spec.js';
@@ -45,6 +45,9 @@ export interface HealthProbe {
 }
 
 export class Model {
+  /** The compiled graph's structure. Its parameters carry no data (init null; withoutParamData):
+   * their values live in the arena (param(name)), and the caller's weight arrays are not kept
+   * alive by the model. Constants keep theirs. */
   readonly graph: Graph;
   readonly plan: Plan;
   readonly maxBatch: number;
@@ -67,7 +70,6 @@ export class Model {
       throw new EdgennError('ARG', 'an optimizer needs a loss to train');
     }
     const optimizer = opts.optimizer !== undefined ? createOptimizer(opts.optimizer) : null;
-    this.graph = graph;
     const want = opts.kernels ?? 'auto';
     if (want !== 'auto' && want !== 'wasm' && want !== 'js') {
       throw new EdgennError('ARG', 'kernels must be auto, wasm or js', { actual: String(want) });
@@ -91,6 +93,8 @@ export class Model {
       probes: opts.probes,
       backing,
     });
+    // NOTE: after planning, which copied every init into the arena
+    this.graph = withoutParamData(graph);
     this.kernels = kernels;
     this.optStep = kernels !== null && optimizer !== null ? wasmOptimizerStep(kernels, optimizer) : null;
     this.maxBatch = this.plan.maxBatch;

@@ -1,5 +1,6 @@
 // Telemetry for the agent from its config: with a broker, devices/telemetry's startTelemetry (TLS
-// files read here, the password from the config or its file); without one, the same parts
+// files read here, the password from the config or its file), imported only then, so that an
+// agent without a broker never evaluates mqtt.js (start-telemetry.ts); without one, the same parts
 // (seq counter, outbox, ring, publisher) over a transport that never connects, so records pile up
 // in the bounded on-disk outbox and are sent once the device is configured with a broker and
 // restarted. The report timer belongs to the agent (setReportInterval can change it at run time);
@@ -13,7 +14,7 @@ import { EdgennError } from '../../runtime/errors.js';
 import { MetricRing } from '../telemetry/metric-ring.js';
 import type { ConnectInfo, MessageProperties, PublishOptions, Transport } from '../telemetry/mqtt-transport.js';
 import { Outbox } from '../telemetry/outbox.js';
-import { Publisher, startTelemetry, type Telemetry } from '../telemetry/publisher.js';
+import { Publisher, type Telemetry } from '../telemetry/publisher.js';
 import type { ModelInfo } from '../telemetry/schema.js';
 import { SeqCounter } from '../telemetry/seq.js';
 import { brokerPassword, type AgentConfig } from './config.js';
@@ -54,10 +55,11 @@ function readPem(file: string, key: string): Buffer {
   }
 }
 
-export function startAgentTelemetry(cfg: AgentConfig, o: AgentTelemetryOptions): Telemetry {
+export async function startAgentTelemetry(cfg: AgentConfig, o: AgentTelemetryOptions): Promise<Telemetry> {
   const b = cfg.broker;
   if (b !== null) {
     const password = brokerPassword(b);
+    const { startTelemetry } = await import('../telemetry/start-telemetry.js');
     return startTelemetry({
       fleet: cfg.fleet, device: cfg.device, stateDir: cfg.stateDir,
       mqtt: {

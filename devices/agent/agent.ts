@@ -32,6 +32,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { EdgennError } from '../../runtime/errors.js';
+import { withoutParamData } from '../../runtime/graph/graph.js';
 import { compile } from '../../runtime/model.js';
 import { Rng } from '../../runtime/random.js';
 import { redactUrl } from '../telemetry/redact.js';
@@ -104,6 +105,14 @@ function collectLoadGarbage(): void {
   if (typeof gc === 'function') (gc as () => void)();
 }
 
+/** The served model's graph without its weights: once the inference engine has compiled them
+ * into its arena, the graph's own copy (4 bytes a weight, ~0.9 MB for 784-256-128-10) would only
+ * sit in memory; the fine-tuner compiles the weightless graph and copies the weights from the
+ * engine by name (fine-tuner.ts). */
+function withoutWeights(m: AgentModel): AgentModel {
+  return { ...m, graph: withoutParamData(m.graph) };
+}
+
 export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Promise<Agent> {
   const log = opts.log ?? ((): void => undefined);
   const t0 = performance.now();
@@ -136,7 +145,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
 
   /** Decode + configured signature; the store's manifest names the model. */
   const decodeStored = async (m: StoredModel): Promise<AgentModel> => {
-    const am = await decode(m.model, m.manifest.format, `${cfg.model.store}/versions/${m.file}`,
+    const am = await decode(store.readModel(m), m.manifest.format, `${cfg.model.store}/versions/${m.file}`,
       { id: m.manifest.modelId, version: m.manifest.version });
     checkSignature(am, cfg.signature);
     return am;
@@ -203,7 +212,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
   // ---- telemetry ----
   let engine: InferenceEngine | null = null;
   let tuner: FineTuner | null = null;
-  const telemetry = startAgentTelemetry(cfg, {
+  const telemetry = await startAgentTelemetry(cfg, {
     model: () => current.info, agentVersion: AGENT_VERSION,
     arenaBytes: () => (engine?.arenaBytes ?? 0) + (tuner?.model.report.totalBytes ?? 0),
     layerNames: FineTuner.layerNames(current.graph), log,
@@ -220,6 +229,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
   // ---- serving and fine-tuning ----
   const ft = cfg.fineTune;
   engine = new InferenceEngine(current.graph, cfg.maxBatch, ring);
+  current = withoutWeights(current);
   if (ft !== null) {
     const sigIn = cfg.signature.input, sigOut = cfg.signature.output;
     sampleBuffer = sampleBufferFor(ft, sigIn, sigOut);
@@ -257,8 +267,8 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
     // Closes the old model's interval (a metrics record under its model info and layer names) and
     // records the new model into a ring named after its layers.
     ring = publisher.renewRing(FineTuner.layerNames(next.graph));
-    current = next;
-    engine = new InferenceEngine(current.graph, cfg.maxBatch, ring);
+    engine = new InferenceEngine(next.graph, cfg.maxBatch, ring);
+    current = withoutWeights(next);
     tuner = makeTuner();
     recentN = 0;
     collectLoadGarbage();

@@ -13,6 +13,9 @@
 // Checkpoints live in <stateDir>/checkpoints/<first 16 hex of the model hash>/ckpt-<n>.ckpt, so a
 // new model (an update) never loads the weights of another; on start the newest readable one of
 // the current model is loaded (the agent resumes its fine-tuned weights after a restart).
+// Otherwise the training model starts from the inference model's weights, copied by name: the
+// agent hands over its graph without parameter data (runtime/graph withoutParamData), so these
+// copies (or the checkpoint) are where the fine-tuner's weights come from.
 //
 // It is not a scheduler: the agent decides when to call run() (count, timer, command).
 

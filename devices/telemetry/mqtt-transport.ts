@@ -13,6 +13,8 @@
 //   - subscriptions are remembered and re-made after every reconnect;
 //   - the Last Will is computed per connection attempt (it carries a fresh seq and timestamp);
 //   - secrets (password, private key, URL password) are scrubbed from every log line and error;
+//   - TCP and TLS sockets are made by mqtt-stream.ts (mqtt.connect() would also evaluate its
+//     WebSocket and SOCKS code); ws:/wss: URLs still go through mqtt.connect();
 //   - the two MQTT 5 request/response properties (response topic, correlation data) pass through
 //     both ways: a received message carries them to onMessage, publish() sends them. On a 3.1.1
 //     connection there are none: received messages carry {} and publish() leaves them out (the
@@ -24,6 +26,7 @@
 import mqtt from 'mqtt';
 import type { IClientOptions, IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { EdgennError } from '../../runtime/errors.js';
+import { brokerEndpoint, streamBuilder } from './mqtt-stream.js';
 import { redactText, redactUrl, secretsOf } from './redact.js';
 
 export type QoS = 0 | 1;
@@ -110,6 +113,12 @@ export interface Transport {
 function isProtocolRefusal(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
   return code === 1 || code === 132;
+}
+
+/** A refused CONNACK: mqtt.js reports its reason code as a numeric `code` (socket errors carry
+ * string codes such as 'ECONNRESET'). */
+function isConnackRefusal(e: unknown): boolean {
+  return typeof (e as { code?: unknown }).code === 'number';
 }
 
 /** The two request/response properties of a received v5 PUBLISH; the rest are not surfaced. */
@@ -203,7 +212,17 @@ class MqttTransport implements Transport {
     this.log(`connecting to ${redactUrl(o.url)} as ${o.clientId} with MQTT ${version === 5 ? '5' : '3.1.1'}`);
     let client: MqttClient;
     try {
-      client = mqtt.connect(o.url, options);
+      const ep = brokerEndpoint(o.url, o.cert !== undefined && o.key !== undefined);
+      if (ep === null) {
+        client = mqtt.connect(o.url, options); // ws:, wss:
+      } else {
+        if (options.username === undefined && ep.username !== undefined) {
+          options.username = ep.username;
+          if (ep.password !== undefined) options.password = ep.password;
+        }
+        const c: MqttClient = new mqtt.MqttClient(streamBuilder(ep, o, (err) => c.emit('error', err)), options);
+        client = c;
+      }
     } catch (e) {
       this.log(`connect failed: ${this.wrap(e, 'connect').message}`);
       this.scheduleReconnect();
@@ -213,6 +232,9 @@ class MqttTransport implements Transport {
     let tcpUp = false;
     let connacked = false;
     let refusedProtocol = false;
+    /** the broker answered this MQTT 5 CONNECT with a CONNACK error other than "unsupported
+     * protocol version" (e.g. 0x86 bad user name or password): it speaks 5, no fallback */
+    let answeredV5 = false;
     const stream = (client as unknown as { stream?: { once?: (ev: string, f: () => void) => void } }).stream;
     stream?.once?.('connect', () => { tcpUp = true; });
     stream?.once?.('secureConnect', () => { tcpUp = true; });
@@ -234,7 +256,10 @@ class MqttTransport implements Transport {
     });
     client.on('error', (e) => {
       if (this.client !== client) return;
-      if (!connacked && version === 5 && isProtocolRefusal(e)) refusedProtocol = true;
+      if (!connacked && version === 5) {
+        if (isProtocolRefusal(e)) refusedProtocol = true;
+        else if (isConnackRefusal(e)) answeredV5 = true;
+      }
       this.log(`error: ${this.wrap(e, 'mqtt').message}`);
     });
     client.on('message', (topic, payload, packet) => {
@@ -251,7 +276,7 @@ class MqttTransport implements Transport {
       for (const settle of [...this.pending]) settle(err);
       client.end(true);
       let fallback = false;
-      if (version === 5 && this.opts.protocol !== 5 && !connacked && (refusedProtocol || tcpUp)) {
+      if (version === 5 && this.opts.protocol !== 5 && !connacked && (refusedProtocol || (tcpUp && !answeredV5))) {
         // NOTE: a v3-only broker either answers CONNACK 0x01 or just drops the connection; a
         // broker that is merely down never completes TCP, so ECONNREFUSED does not trigger this.
         this.version = 4;

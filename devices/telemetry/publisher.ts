@@ -16,15 +16,13 @@
 // routed and correlated.
 //
 // It is not the agent: model serving, fine-tuning and updates call into it (ring, event, reply,
-// onCommand). startTelemetry() at the bottom wires the parts from one config.
+// onCommand). start-telemetry.ts wires the parts and the MQTT transport from one config.
 
 import { wasmSimdSupported } from '../../runtime/wasm/kernels.js';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EdgennError } from '../../runtime/errors.js';
 import { LatencyStats, MetricRing } from './metric-ring.js';
-import { Outbox, type FsyncPolicy } from './outbox.js';
+import type { Outbox } from './outbox.js';
 import {
   SCHEMA_VERSION, decodeOutboxPayload, encodeOutboxPayload,
   type EventRecord, type JsonValue, type MetricsRecord, type ModelInfo, type OutboxKind,
@@ -33,9 +31,7 @@ import {
 import { SeqCounter } from './seq.js';
 import { collectSystemMetrics, type SystemMetrics } from './system-metrics.js';
 import { deviceTopics, type DeviceTopics } from './topics.js';
-import {
-  createMqttTransport, type MessageProperties, type Transport, type TransportOptions, type WillMessage,
-} from './mqtt-transport.js';
+import type { MessageProperties, Transport, WillMessage } from './mqtt-transport.js';
 
 /** Models compile with kernels 'auto': WebAssembly SIMD where the engine has it (runtime/wasm). */
 const KERNELS: 'wasm' | 'js' = wasmSimdSupported() ? 'wasm' : 'js';
@@ -425,29 +421,6 @@ export class Publisher {
   }
 }
 
-export interface TelemetryConfig {
-  readonly fleet: string;
-  readonly device: string;
-  /** Holds outbox/ and seq.json. */
-  readonly stateDir: string;
-  readonly mqtt: Omit<TransportOptions, 'will' | 'clientId'> & { readonly clientId?: string };
-  readonly model: () => ModelInfo;
-  readonly agentVersion: string;
-  readonly arenaBytes?: () => number;
-  readonly reportIntervalMs?: number;
-  readonly inflightWindow?: number;
-  readonly outboxMaxBytes?: number;
-  readonly outboxSegmentBytes?: number;
-  readonly fsync?: FsyncPolicy;
-  /** How often the outbox ack cursor is saved (ms); see outbox.ts. */
-  readonly cursorSaveMs?: number;
-  readonly ringCapacity?: number;
-  readonly layerNames?: readonly string[];
-  readonly seqBlock?: number;
-  readonly onAppend?: (kind: OutboxKind, seq: number) => void;
-  readonly log?: (line: string) => void;
-}
-
 export interface Telemetry {
   /** The ring being recorded into; replaced by publisher.renewRing() when the model changes. */
   readonly ring: MetricRing;
@@ -457,52 +430,4 @@ export interface Telemetry {
   readonly seq: SeqCounter;
   /** Stops the publisher (bounded drain) and closes the outbox durably. */
   stop(drainMs?: number): Promise<void>;
-}
-
-/** Opens the state directory (seq high-water mark, outbox), creates the MQTT transport with the
- * status Last Will, and starts publishing. */
-export function startTelemetry(c: TelemetryConfig): Telemetry {
-  try {
-    fs.mkdirSync(c.stateDir, { recursive: true });
-  } catch (e) {
-    throw new EdgennError('IO', `cannot create telemetry state directory: ${(e as Error).message}`, { file: c.stateDir });
-  }
-  const seq = SeqCounter.open(path.join(c.stateDir, 'seq.json'), c.seqBlock);
-  const outbox = Outbox.open({
-    dir: path.join(c.stateDir, 'outbox'),
-    ...(c.outboxMaxBytes !== undefined ? { maxBytes: c.outboxMaxBytes } : {}),
-    ...(c.outboxSegmentBytes !== undefined ? { segmentBytes: c.outboxSegmentBytes } : {}),
-    ...(c.fsync !== undefined ? { fsync: c.fsync } : {}),
-    ...(c.cursorSaveMs !== undefined ? { cursorSaveMs: c.cursorSaveMs } : {}),
-  });
-  const topics = deviceTopics(c.fleet, c.device);
-  const will = createStatusWill(topics, c.device, seq);
-  const transport = createMqttTransport({
-    ...c.mqtt,
-    clientId: c.mqtt.clientId ?? `edgenn-${c.fleet}-${c.device}`,
-    will: will.make,
-    ...(c.log !== undefined ? { log: c.log } : {}),
-  });
-  const ring = new MetricRing({
-    ...(c.ringCapacity !== undefined ? { capacity: c.ringCapacity } : {}),
-    ...(c.layerNames !== undefined ? { layerNames: c.layerNames } : {}),
-  });
-  const publisher = new Publisher({
-    fleet: c.fleet, device: c.device, transport, outbox, seq, ring, will,
-    model: c.model, agentVersion: c.agentVersion,
-    ...(c.arenaBytes !== undefined ? { arenaBytes: c.arenaBytes } : {}),
-    ...(c.reportIntervalMs !== undefined ? { reportIntervalMs: c.reportIntervalMs } : {}),
-    ...(c.inflightWindow !== undefined ? { inflightWindow: c.inflightWindow } : {}),
-    ...(c.onAppend !== undefined ? { onAppend: c.onAppend } : {}),
-    ...(c.log !== undefined ? { log: c.log } : {}),
-  });
-  publisher.start();
-  return {
-    get ring() { return publisher.ring; },
-    publisher, outbox, transport, seq,
-    async stop(drainMs?: number): Promise<void> {
-      await publisher.stop(drainMs);
-      await outbox.close();
-    },
-  };
 }

@@ -72,10 +72,11 @@ export interface StoredModel {
   readonly file: string;
   readonly generation: number;
   readonly manifest: Manifest;
-  /** the model bytes (a view of the container) */
-  readonly model: Uint8Array;
   /** false for a locally installed (stageLocal) model */
   readonly signed: boolean;
+  // NOTE: no bytes: the store verifies a container's hash when it loads it and then lets the bytes
+  // go (a served model's file can be MBs, held for the process's life on a 512 MB board); the
+  // agent reads them again, verified, with readModel() when it decodes the model.
 }
 
 export type ModelCheck = (model: Uint8Array, manifest: Manifest) => Promise<void>;
@@ -228,7 +229,7 @@ export class ModelStore {
         actions.push(`versions/${file} is broken (${r})`);
         return null;
       }
-      return r;
+      return r.stored;
     };
 
     let cur: StoredModel | null = null;
@@ -313,9 +314,9 @@ export class ModelStore {
     try {
       const r = this.load(s.file, this.staging);
       if (typeof r === 'string') throw new EdgennError('CHECKSUM', `staged update is damaged on disk: ${r}`, { file: join(this.staging, s.file) });
-      await check(r.model, r.manifest);
+      await check(r.model, r.stored.manifest);
       if (this.staged !== s) throw new EdgennError('STATE', 'the staged update was replaced or discarded during validation', { file: s.file });
-      s.loaded = r;
+      s.loaded = r.stored;
       s.validated = true;
     } catch (e) {
       if (this.staged === s) this.discard(s);
@@ -388,10 +389,25 @@ export class ModelStore {
     const next: Pointer = { v: 1, current: p.previous, previous: null, state: 'stable', boots: 0 };
     this.writePointer(next);
     this.pointer = next;
-    this.cur = r;
+    this.cur = r.stored;
     this.prev = null;
     this.gc();
-    return r;
+    return r.stored;
+  }
+
+  /** The bytes of a stored model, read from its container again and verified against the
+   * manifest it was loaded with. Throws CHECKSUM when the file no longer verifies or is no longer
+   * that model (e.g. damaged on disk since), IO when it cannot be read. */
+  readModel(m: StoredModel): Uint8Array {
+    const file = join(this.versions, m.file);
+    const r = this.load(m.file);
+    if (typeof r === 'string') {
+      throw new EdgennError(r === 'missing' ? 'IO' : 'CHECKSUM', `stored model ${m.manifest.modelId}@${m.manifest.version} cannot be read back: ${r}`, { file });
+    }
+    if (r.stored.manifest.sha256 !== m.manifest.sha256) {
+      throw new EdgennError('CHECKSUM', 'stored model file holds another model than the one loaded', { file, expected: m.manifest.sha256, actual: r.stored.manifest.sha256 });
+    }
+    return r.model;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -427,8 +443,9 @@ export class ModelStore {
     }
   }
 
-  /** Reads and checks one container; the reason as a string when it is missing or broken. */
-  private load(file: string, dir = this.versions): StoredModel | string {
+  /** Reads and checks one container (its model bytes hash to its manifest); the reason as a
+   * string when it is missing or broken. */
+  private load(file: string, dir = this.versions): { readonly stored: StoredModel; readonly model: Uint8Array } | string {
     const path = join(dir, file);
     const max = this.opts.maxArtifactBytes ?? DEFAULT_MAX_ARTIFACT_BYTES;
     let bytes: Uint8Array;
@@ -445,7 +462,7 @@ export class ModelStore {
     } catch (e) {
       return e instanceof EdgennError ? `${e.code}: ${e.message}` : String(e);
     }
-    return { file, generation: generationOf(file), manifest: d.manifest, model: d.model, signed: d.signature.length > 0 };
+    return { stored: { file, generation: generationOf(file), manifest: d.manifest, signed: d.signature.length > 0 }, model: d.model };
   }
 
   private nextGeneration(): number {

@@ -274,6 +274,14 @@ export interface Graph {
   readonly outputs: readonly number[];
 }
 
+/** The same graph without its parameters' initial contents (init null; constants keep theirs), for
+ * a program that keeps a graph to compile again later while the values live in an arena (a
+ * compile fills such parameters with zeros; the caller copies them in by name, Model.param).
+ * Shares the nodes and every other value with `g`; `g` is unchanged. */
+export function withoutParamData(g: Graph): Graph {
+  return { ...g, values: g.values.map((v) => (v.role === 'param' && v.init !== null ? { ...v, init: null } : v)) };
+}
+
 export function sizeOf(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;

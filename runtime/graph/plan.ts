@@ -376,8 +376,9 @@ export function plan(graph: Graph, opts: PlanOptions): Plan {
     inputs,
     outputs: graph.outputs.map((o) => slot(values[o]!, S(o))),
     params: paramIds.map((vid) => slot(values[vid]!, S(vid))),
-    // 1-byte constants (int8 weights) are not float slots: read them through the graph's init
-    constants: values.filter((v) => v.init !== null && storages[S(v.id)]!.cls === 'const' && storages[S(v.id)]!.elem === 4)
+    // 1-byte constants (int8 weights) are not float slots: read them through the graph's init.
+    // A parameter without data (withoutParamData) is one too: its values are set by name.
+    constants: values.filter((v) => (v.init !== null || v.role === 'param') && storages[S(v.id)]!.cls === 'const' && storages[S(v.id)]!.elem === 4)
       .map((v) => slot(v, S(v.id))),
     inputGrads: training && opts.inputGrads === true
       ? graph.inputs.map((i) => ({ ...slot(values[i]!, gradStorage[i]!), name: `grad(${values[i]!.name})` })) : [],

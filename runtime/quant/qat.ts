@@ -284,7 +284,7 @@ export function calibrate(model: Model, x: Float32Array): void {
 /** A copy of a compiled model's graph whose parameters start from the model's current values
  *  (e.g. a float model trained first, then prepared for QAT or calibration). */
 export function trainedGraph(model: Model): Graph {
-  const names = new Set(model.plan.params.map((p) => p.name));
+  const names = new Set(model.paramNames());
   const values = model.graph.values.map((v) => (v.role === 'param' && names.has(v.name)
     ? { ...v, init: Float32Array.from(model.param(v.name)) } : { ...v }));
   return { ...model.graph, values };

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { compile } from '../../runtime/model.js';
 import { jsonModelGraph, parseJsonModel } from '../../importers/json-model.js';
-import { startTelemetry } from '../../devices/telemetry/publisher.js';
+import { startTelemetry } from '../../devices/telemetry/start-telemetry.js';
 import { decodeModel } from '../../importers/onnx/decode.js';
 import type { OnnxModel } from '../../importers/onnx/model.js';
 

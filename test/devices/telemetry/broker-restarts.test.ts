@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTelemetry } from '../../../devices/telemetry/publisher.js';
+import { startTelemetry } from '../../../devices/telemetry/start-telemetry.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 import { persistentObserver, sleep, until } from './support.js';
 

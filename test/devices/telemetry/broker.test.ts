@@ -9,7 +9,8 @@ import { startEmbeddedBroker } from '../../../devices/telemetry/embedded-broker.
 import { FleetMerge, attachFleetMerge } from '../../../devices/telemetry/fleet-merge.js';
 import { createMqttTransport, type Transport } from '../../../devices/telemetry/mqtt-transport.js';
 import { scanOutbox } from '../../../devices/telemetry/outbox.js';
-import { startTelemetry, type Telemetry } from '../../../devices/telemetry/publisher.js';
+import type { Telemetry } from '../../../devices/telemetry/publisher.js';
+import { startTelemetry } from '../../../devices/telemetry/start-telemetry.js';
 import { redactText, redactUrl, secretsOf } from '../../../devices/telemetry/redact.js';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
 

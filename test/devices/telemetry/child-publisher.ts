@@ -6,7 +6,7 @@
 // argv[2]: JSON {url, stateDir, ledger, device, intervalMs, count (0 = until killed)}
 
 import * as fs from 'node:fs';
-import { startTelemetry } from '../../../devices/telemetry/publisher.js';
+import { startTelemetry } from '../../../devices/telemetry/start-telemetry.js';
 
 interface Args { url: string; stateDir: string; ledger: string; device: string; intervalMs: number; count: number }
 const a = JSON.parse(process.argv[2] ?? '{}') as Args;

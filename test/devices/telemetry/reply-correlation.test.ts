@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../../../devices/telemetry/embedded-broker.js';
 import { createMqttTransport, type MessageProperties, type Transport } from '../../../devices/telemetry/mqtt-transport.js';
-import { startTelemetry, type CommandMessage, type Telemetry } from '../../../devices/telemetry/publisher.js';
+import type { CommandMessage, Telemetry } from '../../../devices/telemetry/publisher.js';
+import { startTelemetry } from '../../../devices/telemetry/start-telemetry.js';
 import { startMosquitto } from '../../helpers/mosquitto.js';
 import { sleep, until } from './support.js';
 

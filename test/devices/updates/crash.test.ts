@@ -105,9 +105,10 @@ async function checkRecovered(dir: string, what: string): Promise<{ store: Model
   const { store, report } = ModelStore.open(dir);
   const c = report.current;
   if (c !== null) {
-    expect(sha256(c.model), what).toBe(c.manifest.sha256);
+    const bytes = store.readModel(c);
+    expect(sha256(bytes), what).toBe(c.manifest.sha256);
     expect(known.get(c.manifest.version), `${what}: served version ${c.manifest.version} is one that was installed`).toBe(c.manifest.sha256);
-    await agentCheck(c.model, c.manifest); // decodes, shapes, finite smoke inference
+    await agentCheck(bytes, c.manifest); // decodes, shapes, finite smoke inference
     const ptr = JSON.parse(fs.readFileSync(path.join(dir, POINTER_FILE), 'utf8')) as { current: string; previous: string | null };
     expect(ptr.current, what).toBe(c.file);
     const referenced = [ptr.current, ...(ptr.previous !== null ? [ptr.previous] : [])].sort();

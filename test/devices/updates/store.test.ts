@@ -73,7 +73,7 @@ describe('update sequence', () => {
     expect(r.replaced?.version).toBe('0');
     expect(r.installed.manifest.version).toBe('1');
     expect(r.installed.signed).toBe(true);
-    expect(Buffer.from(r.installed.model).equals(Buffer.from(m1))).toBe(true);
+    expect(Buffer.from(store.readModel(r.installed)).equals(Buffer.from(m1))).toBe(true);
     expect(store.previous()?.version).toBe('0');
     expect(pointer(dir)).toMatchObject({ v: 1, current: r.installed.file, previous: c0.file, state: 'probation', boots: 0 });
     store.markStable();
@@ -83,7 +83,7 @@ describe('update sequence', () => {
     expect(again.report.previous?.version).toBe('0');
     expect(again.report.actions).toEqual([]);
     expect(again.report.boots).toBe(0);
-    expect(sha256(again.report.current!.model)).toBe(sha256(m1));
+    expect(sha256(again.store.readModel(again.report.current!))).toBe(sha256(m1));
   });
 
   it('a third version drops the oldest; rollback returns to the previous and forgets the rolled-back one', async () => {
@@ -96,7 +96,7 @@ describe('update sequence', () => {
     expect(after[0]).toBe(before[1]); // m1's file stays as previous, m0's is gone
     const back = store.rollback();
     expect(back.manifest.version).toBe('1');
-    expect(sha256(back.model)).toBe(sha256(m1));
+    expect(sha256(store.readModel(back))).toBe(sha256(m1));
     expect(fs.readdirSync(path.join(dir, 'versions'))).toEqual([before[1]]);
     expect(pointer(dir)).toMatchObject({ current: before[1], previous: null, state: 'stable' });
     expect(() => store.rollback()).toThrow(/no previous model/);
@@ -145,6 +145,45 @@ describe('refused updates write nothing and keep the old model', () => {
       expect(ModelStore.open(dir).report.current?.manifest.version).toBe('1');
     });
   }
+});
+
+describe('readModel: the served model\'s bytes, read back and verified', () => {
+  it('holds no bytes in the StoredModel; readModel returns them, verified against the manifest', async () => {
+    const { store } = await twoVersionStore();
+    const cur = store.current()!;
+    expect(Object.keys(cur).sort()).toEqual(['file', 'generation', 'manifest', 'signed']);
+    expect(Buffer.from(store.readModel(cur)).equals(Buffer.from(m1))).toBe(true);
+  });
+
+  it('a file damaged after loading is refused with CHECKSUM naming it; a deleted one with IO', async () => {
+    const { dir, store } = await twoVersionStore();
+    const cur = store.current()!;
+    const f = path.join(dir, 'versions', cur.file);
+    const good = fs.readFileSync(f);
+    const bad = Buffer.from(good);
+    bad[bad.length - 10] ^= 0x20;
+    fs.writeFileSync(f, bad);
+    let err: unknown;
+    try { store.readModel(cur); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(EdgennError);
+    expect((err as EdgennError).code).toBe('CHECKSUM');
+    expect((err as EdgennError).message).toContain(f);
+    fs.rmSync(f);
+    expect(() => store.readModel(cur)).toThrow(/cannot be read back: missing/);
+    fs.writeFileSync(f, good);
+    expect(Buffer.from(store.readModel(cur)).equals(Buffer.from(m1))).toBe(true);
+  });
+
+  it('a file that now holds another valid model is refused: it is not the model that was loaded', async () => {
+    const { dir, store } = await twoVersionStore();
+    const cur = store.current()!;
+    const other = ModelStore.open(freshDir()).store;
+    const s = other.stageLocal(m2, fieldsFor(m2, cur.manifest.version));
+    await other.validate(s, agentCheck);
+    const c2 = other.commit(s);
+    fs.copyFileSync(path.join(other.root, 'versions', c2.file), path.join(dir, 'versions', cur.file));
+    expect(() => store.readModel(cur)).toThrow(/holds another model/);
+  });
 });
 
 describe('recover', () => {

@@ -4,6 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { sequential, type LayerSpec } from '../../../runtime/graph/sequential.js';
 import { compile } from '../../../runtime/model.js';
+import { withoutParamData } from '../../../runtime/graph/graph.js';
 import { EdgennError } from '../../../runtime/errors.js';
 
 // @types/node 18 declares WebAssembly's types but not its global value
@@ -93,5 +94,26 @@ describe('arena plan', () => {
     const graph = sequential([784], mlp([784, 256, 10], 'relu'));
     const mem = new WA.Memory({ initial: 1 });
     expect(() => compile(graph, { maxBatch: 64, backing: { buffer: mem.buffer, base: 0 } })).toThrow(/smaller than the arena/);
+  });
+});
+
+describe('withoutParamData', () => {
+  it('drops the parameters\' data only: a compile of it holds zeros there, the original graph is unchanged', () => {
+    const g = sequential([5], [{ type: 'dense', out: 4 }, { type: 'relu' }, { type: 'dense', out: 2 }], { seed: 3 });
+    const bare = withoutParamData(g);
+    const full = compile(g, { maxBatch: 2 });
+    const empty = compile(bare, { maxBatch: 2 });
+    expect(empty.paramNames()).toEqual(full.paramNames());
+    for (const name of full.paramNames()) {
+      expect(full.param(name).some((v) => v !== 0)).toBe(true);
+      expect(empty.param(name).every((v) => v === 0)).toBe(true);
+      empty.param(name).set(full.param(name));
+    }
+    const x = Float32Array.from({ length: 10 }, (_, i) => Math.sin(i));
+    expect(Array.from(empty.run(x, 2))).toEqual(Array.from(full.run(x, 2)));
+    expect(g.values.filter((v) => v.role === 'param').every((v) => v.init !== null)).toBe(true);
+    expect(bare.nodes).toBe(g.nodes);
+    const tr = compile(bare, { maxBatch: 2, loss: { kind: 'mse' }, optimizer: { kind: 'sgd', lr: 0.1 } });
+    expect(tr.paramNames()).toEqual(full.paramNames());
   });
 });
