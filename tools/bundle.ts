@@ -150,6 +150,22 @@ export function devOnlyPackages(pkg: PackageJson): string[] {
   return [...new Set([...ALWAYS_DEV_ONLY, ...dev])];
 }
 
+/** mqtt.js evaluates `worker-timers` (Web Worker timers, ~15 KB minified and ~1 MB of heap on
+ * Node 18) at load, for browsers only: on Node it uses the native timers unless a client asks for
+ * `timerVariant: 'worker'`, which edgenn never does. In the bundles the package is this module:
+ * the native timers under its names. */
+const NATIVE_WORKER_TIMERS: esbuild.Plugin = {
+  name: 'edgenn-native-worker-timers',
+  setup(b) {
+    b.onResolve({ filter: /^worker-timers$/ }, () => ({ path: 'worker-timers', namespace: 'edgenn-native-timers' }));
+    b.onLoad({ filter: /.*/, namespace: 'edgenn-native-timers' }, () => ({
+      loader: 'js',
+      contents: 'module.exports={setInterval:(f,t)=>setInterval(f,t),clearInterval:(i)=>clearInterval(i),' +
+        'setTimeout:(f,t)=>setTimeout(f,t),clearTimeout:(i)=>clearTimeout(i)};',
+    }));
+  },
+};
+
 // NOTE: `var` in a banner is module-scoped in CJS (Node wraps the file in a function), so the name
 // cannot clash with anything outside the bundle; esbuild's minified names never start with `__edgenn`.
 const IMPORT_META_URL = '__edgennImportMetaUrl';
@@ -164,7 +180,14 @@ const COMMON: esbuild.BuildOptions = {
   // maps load faster under --enable-source-maps and cost less memory)
   sourcesContent: false,
   legalComments: 'eof',
-  define: { 'import.meta.url': IMPORT_META_URL },
+  define: {
+    'import.meta.url': IMPORT_META_URL,
+    // readable-stream 4 (mqtt.js, bl) is Node's own stream code republished; its documented switch
+    // READABLE_STREAM=disable makes it re-export node:stream instead. Fixed at build time, so the
+    // copy is never bundled: -80 KB minified, ~0.9 MB of heap on Node 18.
+    'process.env.READABLE_STREAM': '"disable"',
+  },
+  plugins: [NATIVE_WORKER_TIMERS],
   banner: { js: `var ${IMPORT_META_URL}=require("node:url").pathToFileURL(__filename).href;` },
   metafile: true,
   logLevel: 'silent',

@@ -197,6 +197,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
       const tsig = (id: number): TensorSignature => ({ name: am.graph.values[id]!.name, dims: [...am.graph.values[id]!.dims] });
       sig = { inputs: am.graph.inputs.map(tsig), outputs: am.graph.outputs.map(tsig) };
       decoded = { hash: am.info.hash, format, graph: am.graph };
+      collectLoadGarbage(); // the JSON text and its parsed numbers
     } else {
       const { modelSignature } = await import('../updates/model-signature.js');
       sig = modelSignature(bytes, format, file);
@@ -205,9 +206,11 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
     await store.validate(staged, smokeCheck);
     stored = store.commit(staged);
     store.markStable(); // the first model has nothing to fall back to: no probation
+    collectLoadGarbage(); // the staged container's bytes, the smoke check's compile
     pendingEvents.push({ type: 'model-installed', data: { file: cfg.model.path, version: stored.manifest.version, hash: stored.manifest.sha256 } });
   }
   let current = await decodeStored(stored);
+  collectLoadGarbage(); // the bytes read back from the store (and, on a restart, their decode)
 
   // ---- telemetry ----
   let engine: InferenceEngine | null = null;
