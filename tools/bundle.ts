@@ -21,10 +21,9 @@
 // test/tools/bundle/agent-rss.test.ts). Measured on Debian's Node 18 (x86-64 build), idle RSS after
 // loading a bundle, no flags: bare node 50.0 MB, the whole CLI bundle 62.7 MB, the agent command's
 // module graph 60.6 MB; alone, aedes costs +4.2 MB, the ONNX importer with protobufjs +3.2 MB,
-// mqtt +2.5 MB. The agent bundle as it is now: 54.8 MB under the unit's flags (bare: 49.8 MB).
-// So the agent bundle has no aedes (the build fails if it appears) and no other command, and
-// inside it the ONNX importer, the update fetcher and each source kind are `import()`ed on first
-// use. esbuild (format=cjs, no splitting) keeps a dynamically imported module in the same file
+// mqtt +2.5 MB. So the agent bundle has no aedes (the build fails if it appears) and no other
+// command, and inside it the ONNX importer, the update fetcher, each source kind and (only with a
+// broker) the MQTT client are `import()`ed on first use. esbuild (format=cjs, no splitting) keeps a dynamically imported module in the same file
 // but wraps it, and every module only it reaches, in a lazy initialiser (`__esm`), run by the
 // first import(): the bytes are parsed, never evaluated. The CLI bundle does the same per command
 // (tools/cli/commands/index.ts). The device package carries the CLI as well (it costs disk, not

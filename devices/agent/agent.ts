@@ -21,8 +21,11 @@
 // source kind's module (sources/*). A model's bytes are decoded once per install: the smoke
 // check's decode is handed on to serving (`decoded`), and nothing keeps the text or the parsed
 // JSON of a model alive; once a model is serving, the garbage of loading it (the JSON text, its
-// parsed numbers, the smoke check's compile: several MB) is collected at once when node runs with
-// --expose-gc, as the systemd unit does (`collectLoadGarbage`).
+// parsed numbers, the smoke check's compile: several MB) is collected after each stage of loading
+// when node runs with --expose-gc, as the systemd unit does (`collectLoadGarbage`). Nothing keeps
+// a model's bytes (the store reads them back when needed) nor, once the inference engine has
+// compiled it, its graph's weights (`withoutWeights`); without a broker, mqtt.js is never
+// evaluated (agent-telemetry.ts).
 //
 // It is not a process manager: the CLI command (tools/cli/commands/agent.ts) owns signals and
 // exit codes; tests call startAgent directly.

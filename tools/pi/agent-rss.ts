@@ -158,6 +158,10 @@ export async function measureAgentRss(o: AgentRssOptions): Promise<AgentRssFigur
     if (!Array.isArray(first.y) || first.y.length !== 10) throw new Error(`${o.node.label}: unexpected answer ${JSON.stringify(first).slice(0, 200)}`);
     for (let i = 1; i < warmup; i++) await infer();
     await new Promise((r) => setTimeout(r, idleMs));
+    // with a broker, the figures count only if the agent really reports to it
+    if (o.broker !== undefined && !/connected with MQTT/.test(err)) {
+      throw new Error(`${o.node.label}: the agent did not connect to ${o.broker} within ${idleMs} ms:\n${err}`);
+    }
     const warm = procStatus(pid).rss;
     let peak = 0;
     const t0 = performance.now();

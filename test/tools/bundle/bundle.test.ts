@@ -21,7 +21,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => { if (work !== undefined) fs.rmSync(work, { recursive: true, force: true }); });
 
-const UNIT_EXEC = 'ExecStart=/usr/bin/node --max-semi-space-size=1 --expose-gc --disallow-code-generation-from-strings ' +
+const UNIT_EXEC = 'ExecStart=/usr/bin/node --max-semi-space-size=1 --expose-gc --no-concurrent-recompilation --disallow-code-generation-from-strings ' +
   '/opt/edgenn/edgenn-agent.cjs agent --config /etc/edgenn/device.json';
 
 describe('npm run bundle', () => {
