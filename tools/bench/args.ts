@@ -23,6 +23,13 @@ Options:
   --int8             instead: int8 vs float32 (edgenn float32 / int8, onnxruntime-node float32 /
                      QDQ int8 of the same int8 model): batch-1 and batch-64 latency, weight and
                      arena bytes (tools/bench/int8.ts; with --quick: fewer samples)
+  --device           instead: the device package (bundles it into a temp folder first): bundle
+                     bytes, start-up to the first inference native vs emulated arm64 Node 18 (and
+                     the ratio), the agent's RSS with a 784-256-128-10 model when serving starts,
+                     idle and under load, offline and with a broker, on this node and Debian's
+                     Node 18 (tools/pi/measure.ts; Linux; the Node 18 legs need root, the emulated
+                     start-up qemu-user-static; --quick: 3 start-up runs instead of 5; --json FILE
+                     writes that report)
   --help             this text
 
 Progress goes to stderr, the table to stdout. Full run: about 4-8 minutes on a 2-core machine.`;
@@ -36,6 +43,8 @@ export interface BenchArgs {
   readonly seed: number;
   /** run the int8 vs float32 comparison (int8.ts) instead of the main benchmark */
   readonly int8: boolean;
+  /** measure the device package (tools/pi/measure.ts) instead of the main benchmark */
+  readonly device: boolean;
 }
 
 export type ParseResult = { readonly ok: true; readonly args: BenchArgs } | { readonly ok: false; readonly error: string };
@@ -61,7 +70,7 @@ export function parseFilter(spec: string): Filter | string {
 }
 
 export function parseArgs(argv: readonly string[]): ParseResult {
-  let help = false, json: string | null = null, quick = false, seed = 1, int8 = false;
+  let help = false, json: string | null = null, quick = false, seed = 1, int8 = false, device = false;
   let filter: Filter = { workloads: null, models: null, impls: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -75,6 +84,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       case '--help': case '-h': help = true; break;
       case '--quick': quick = true; break;
       case '--int8': int8 = true; break;
+      case '--device': device = true; break;
       case '--json': {
         const v = value();
         if (v === null) return { ok: false, error: '--json needs a file name' };
@@ -103,6 +113,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         return { ok: false, error: `unknown argument '${a}' (see --help)` };
     }
   }
+  if (int8 && device) return { ok: false, error: '--int8 and --device are two separate runs: give one' };
   const mode = quick ? 'quick' : 'full';
-  return { ok: true, args: { help, json, mode, budget: BUDGETS[mode], filter, seed, int8 } };
+  return { ok: true, args: { help, json, mode, budget: BUDGETS[mode], filter, seed, int8, device } };
 }

@@ -3,7 +3,9 @@
 // stdout and progress to stderr, and with --json writes the report (written to a temp file, then
 // renamed, so a failed run never leaves half a file). Exit codes: 0 ok, 1 the run failed (e.g. the
 // correctness guard found implementations disagreeing), 2 bad arguments.
-import { writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HELP, parseArgs } from './args.js';
 import { formatReport } from './report.js';
@@ -26,6 +28,31 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (a.help) {
     process.stdout.write(HELP + '\n');
     return 0;
+  }
+  if (a.device) {
+    const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
+    const out = mkdtempSync(path.join(os.tmpdir(), 'edgenn-bench-device-'));
+    try {
+      // imported here: the other runs need neither esbuild nor the device measurement
+      const { buildBundles } = await import('../bundle.js');
+      const { formatDeviceReport, measureDevice } = await import('../pi/measure.js');
+      log('bundling the device package (tools/bundle.ts)');
+      const dist = await buildBundles({ outDir: out });
+      const rep = await measureDevice({ dist: dist.outDir, runs: a.mode === 'quick' ? 3 : 5, log });
+      process.stdout.write(formatDeviceReport(rep) + '\n');
+      if (a.json !== null) {
+        const tmp = `${a.json}.tmp-${process.pid}`;
+        writeFileSync(tmp, JSON.stringify(rep, null, 2) + '\n');
+        renameSync(tmp, a.json);
+        log(`wrote ${a.json}`);
+      }
+      return 0;
+    } catch (e) {
+      log(`device measurement failed: ${(e as Error).message}`);
+      return 1;
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   }
   if (a.int8) {
     process.stdout.write(formatInt8(await benchInt8(a.mode === 'quick', (line) => process.stderr.write(`bench: ${line}\n`))) + '\n');

@@ -146,10 +146,13 @@ describe('bench CLI arguments', () => {
     expect(r.args.filter).toEqual({ workloads: ['infer-b1', 'gemm'], models: ['T', '32x784x128'], impls: ['ort-web'] });
     const d = parseArgs([]);
     expect(d.ok && d.args.mode === 'full' && d.args.json === null && d.args.filter.impls === null).toBe(true);
+    expect(d.ok && !d.args.device && !d.args.int8).toBe(true);
+    const dev = parseArgs(['--device', '--quick', '--json', 'device.json']);
+    expect(dev.ok && dev.args.device && dev.args.mode === 'quick' && dev.args.json === 'device.json').toBe(true);
   });
 
   it('refuses unknown flags, unknown filter terms and missing values', () => {
-    for (const argv of [['--bogus'], ['--filter', 'X'], ['--filter', 'gemm,T'], ['--json'], ['--json', '--quick'], ['--seed', '-1']]) {
+    for (const argv of [['--bogus'], ['--filter', 'X'], ['--filter', 'gemm,T'], ['--json'], ['--json', '--quick'], ['--seed', '-1'], ['--device', '--int8']]) {
       const r = parseArgs(argv);
       expect(r.ok, argv.join(' ')).toBe(false);
     }
