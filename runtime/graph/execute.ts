@@ -31,7 +31,7 @@ import { conv2dForward, conv2dBackward } from '../ops/conv2d.js';
 import { nllForward, nllBackward } from '../ops/nll-loss.js';
 import { quantizeForward, dequantizeForward, dynQuantizeForward, qmatmulForward } from '../ops/quantize.js';
 import { fakeQuantOpForward, fakeQuantOpBackward, lsqOpForward, lsqOpBackward } from '../ops/fake-quant-op.js';
-import { int8QuantizeOp, int8DequantizeOp, int8DenseOp, int8Conv1dOp, int8RequantizeRows } from '../ops/int8-op.js';
+import { int8QuantizeOp, int8DequantizeOp, int8DenseOp, int8Conv1dOp } from '../ops/int8-op.js';
 
 /**
  * @param probes run Probe instructions (training-health signals) this time
@@ -164,13 +164,18 @@ export function execute(list: readonly Instr[], a: Float32Array, ia: Int32Array,
           s.qmin, s.qmax, s.perTensor, s.p, s.gf, s.freezeAt, s.fqFrom);
         break;
       case Ik.QatTick: ia[s.at]++; break;
-      case Ik.Int8QuantizeF: int8QuantizeOp(a, s.v, s.signed, s.y, s.x, s.qp, (s.bt === 1 ? b : 1) * s.n, s.qmin, s.qmax, s.mode); break;
+      case Ik.Int8QuantizeF:
+        // the wasm twin is bit-exact (kernels.wat quantize_int8); codes are bytes of the same memory
+        if (k !== null) k.quantizeInt8(s.y, s.x, s.qp, (s.bt === 1 ? b : 1) * s.n, s.qmin, s.qmax, s.mode === 'onnx' ? 1 : 0);
+        else int8QuantizeOp(a, s.v, s.signed, s.y, s.x, s.qp, (s.bt === 1 ? b : 1) * s.n, s.qmin, s.qmax, s.mode);
+        break;
       case Ik.Int8DequantizeF: int8DequantizeOp(a, s.v, s.signed, s.y, s.x, s.qp, (s.bt === 1 ? b : 1) * s.n); break;
       case Ik.Int8DenseF:
         if (k !== null && s.simd) {
-          // int32 sums by the SIMD kernel (input zero point folded into the bias), requantized in JS
+          // int32 sums by the SIMD kernel (input zero point folded into the bias), then the
+          // fixed-point requantization in wasm too (bit-exact with int8RequantizeRows)
           k.denseInt8(s.acc, s.x, s.w, s.rq + 3 * s.O, (s.bt === 1 ? b : 1) * s.R, s.I, s.O);
-          int8RequantizeRows(ia, s.v, s.ys, s.y, s.acc, s.rq, s.yZero, s.actMin, s.actMax, (s.bt === 1 ? b : 1) * s.R, s.O);
+          k.requantizeInt8(s.y, s.acc, s.rq, (s.bt === 1 ? b : 1) * s.R, s.O, s.yZero, s.actMin, s.actMax);
         } else {
           int8DenseOp(ia, s.v, s.ys, s.y, s.xs, s.x, s.ws, s.w, s.bias, s.rq, s.xZero, s.yZero, s.actMin, s.actMax,
             (s.bt === 1 ? b : 1) * s.R, s.I, s.O);

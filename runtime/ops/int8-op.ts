@@ -38,7 +38,9 @@ export function int8Conv1dOp(ia: Int32Array, v: ByteViews, ys: boolean, y: numbe
 }
 
 /** The SIMD path's second half: y_q (rows, O) = clamp(yZero + requant(acc (rows, O) int32)), with
- *  the per-channel multiplier and shift of rq; the same arithmetic as int8DenseForward's epilogue. */
+ *  the per-channel multiplier and shift of rq; the same arithmetic as int8DenseForward's epilogue.
+ *  The executor runs its wasm twin (kernels.wat requantize_int8); this is the reference the wasm
+ *  kernel is tested against bit for bit. */
 export function int8RequantizeRows(ia: Int32Array, v: ByteViews, ys: boolean, y: number, acc: number, rq: number,
                                    yZero: number, actMin: number, actMax: number, rows: number, O: number): void {
   const yq = ys ? v.i8 : v.u8;

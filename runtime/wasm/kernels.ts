@@ -57,6 +57,14 @@ export interface WasmKernels {
   /** y (B,O) int32 = bias (O) int32 | -1 + x (B,I) int8 · w (O,I) int8 ᵀ; x, w Int8Array indices,
    *  y, bias Int32Array indices */
   denseInt8(y: number, x: number, w: number, bias: number, B: number, I: number, O: number): void;
+  /** y_q (rows, O) int8/uint8 codes (byte index) = clamp(yZero + requant(acc (rows, O) int32)) with
+   *  the multipliers and shifts of rq (Int32Array index; layout of runtime/ops/int8-op.ts);
+   *  bit-exact with int8RequantizeRows */
+  requantizeInt8(y: number, acc: number, rq: number, rows: number, O: number, yZero: number, actMin: number, actMax: number): void;
+  /** q (n) int8/uint8 codes (byte index) = clamp(round_half_even(x / scale) + zp) per tensor, qp the
+   *  f32 index of [scale, zero point]; onnx 1 divides, 0 multiplies by 1/scale; bit-exact with
+   *  quantizeForward */
+  quantizeInt8(q: number, x: number, qp: number, n: number, qmin: number, qmax: number, onnx: number): void;
 }
 
 /** A module using one SIMD instruction: (func (result v128) (v128.const i32x4 0 0 0 0)). */
@@ -162,5 +170,7 @@ export function createWasmKernels(memoryBytes: number): WasmKernels | null {
     sgdStep: fn('sgd_step'),
     adamStep: fn('adam_step'),
     denseInt8: fn('dense_int8'),
+    requantizeInt8: fn('requantize_int8'),
+    quantizeInt8: fn('quantize_int8'),
   };
 }

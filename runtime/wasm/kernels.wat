@@ -1036,4 +1036,118 @@
             (br $o1)))
         (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
         (br $rows))))
+
+  ;; ---------------------------------------------------------------- int8 requantization
+  ;; y_q[r, o] = clamp(yZero + MultiplyByQuantizedMultiplier(acc[r, o], mult[o], shift[o]),
+  ;;                   actMin, actMax), stored as one byte (int8 or uint8 code: the same store8).
+  ;; Bit-exact twin of runtime/ops/int8-op.ts int8RequantizeRows and, through it, of TFLite's
+  ;; gemmlowp double rounding (runtime/quant/int8.ts multiplyByQuantizedMultiplier):
+  ;;   SaturatingRoundingDoublingHighMul in i64: (a*b + nudge) / 2^31 truncated toward zero,
+  ;;   nudge 2^30 when a*b >= 0 else 1 - 2^30, INT32_MIN * INT32_MIN saturating to INT32_MAX;
+  ;;   RoundingDivideByPOT: half away from zero.
+  ;; y: byte index; acc, rq: Int32Array indices; rq holds (O each) weight zero points, multipliers,
+  ;; shifts, folded biases: multiplier of o at rq + O + o, shift at rq + 2O + o.
+  (func (export "requantize_int8")
+        (param $y i32) (param $acc i32) (param $rq i32) (param $rows i32) (param $O i32)
+        (param $yZero i32) (param $actMin i32) (param $actMax i32)
+    (local $r i32) (local $o i32) (local $ma i32) (local $sa i32) (local $x i32) (local $m i32)
+    (local $sh i32) (local $left i32) (local $right i32) (local $ab i64) (local $hi i32)
+    (local $mask i32) (local $rem i32) (local $thr i32) (local $q i32)
+    (local.set $acc (i32.shl (local.get $acc) (i32.const 2)))
+    (local.set $ma (i32.shl (i32.add (local.get $rq) (local.get $O)) (i32.const 2)))
+    (local.set $sa (i32.add (local.get $ma) (i32.shl (local.get $O) (i32.const 2))))
+    (block $endr
+      (loop $rowsl
+        (br_if $endr (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $o (i32.const 0))
+        (block $endo
+          (loop $outs
+            (br_if $endo (i32.ge_s (local.get $o) (local.get $O)))
+            (local.set $m (i32.load (i32.add (local.get $ma) (i32.shl (local.get $o) (i32.const 2)))))
+            (local.set $sh (i32.load (i32.add (local.get $sa) (i32.shl (local.get $o) (i32.const 2)))))
+            (local.set $left (select (local.get $sh) (i32.const 0) (i32.gt_s (local.get $sh) (i32.const 0))))
+            (local.set $right (select (i32.const 0) (i32.sub (i32.const 0) (local.get $sh)) (i32.gt_s (local.get $sh) (i32.const 0))))
+            ;; x << left, wrapping like Math.imul(x, 1 << left)
+            (local.set $x (i32.shl (i32.load (local.get $acc)) (local.get $left)))
+            (if (i32.and (i32.eq (local.get $x) (i32.const 0x80000000)) (i32.eq (local.get $m) (i32.const 0x80000000)))
+              (then (local.set $hi (i32.const 0x7fffffff)))
+              (else
+                (local.set $ab (i64.mul (i64.extend_i32_s (local.get $x)) (i64.extend_i32_s (local.get $m))))
+                (local.set $hi (i32.wrap_i64 (i64.div_s
+                  (i64.add (local.get $ab)
+                    (select (i64.const 1073741824) (i64.const -1073741823) (i64.ge_s (local.get $ab) (i64.const 0))))
+                  (i64.const 2147483648))))))
+            ;; rounding divide by 2^right, half away from zero
+            (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $right)) (i32.const 1)))
+            (local.set $rem (i32.and (local.get $hi) (local.get $mask)))
+            (local.set $thr (i32.add (i32.shr_s (local.get $mask) (i32.const 1)) (i32.lt_s (local.get $hi) (i32.const 0))))
+            (local.set $q (i32.add (local.get $yZero)
+              (i32.add (i32.shr_s (local.get $hi) (local.get $right)) (i32.gt_s (local.get $rem) (local.get $thr)))))
+            (local.set $q (select (local.get $actMin) (local.get $q) (i32.lt_s (local.get $q) (local.get $actMin))))
+            (local.set $q (select (local.get $actMax) (local.get $q) (i32.gt_s (local.get $q) (local.get $actMax))))
+            (i32.store8 (local.get $y) (local.get $q))
+            (local.set $y (i32.add (local.get $y) (i32.const 1)))
+            (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
+            (local.set $o (i32.add (local.get $o) (i32.const 1)))
+            (br $outs)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsl))))
+
+  ;; ---------------------------------------------------------------- int8 quantization
+  ;; q[i] = clamp(round_half_even(x[i] * inv or x[i] / scale) + zp, qmin, qmax), NaN -> zp, stored
+  ;; as one byte (int8 or uint8 code). Bit-exact twin of runtime/quant/int8.ts quantizeForward
+  ;; (per tensor): its float32 product / quotient is the correctly rounded f32 one (double
+  ;; rounding through a double is exact for * and /), f32x4.nearest is round half to even, and the
+  ;; clamp to +-2^30 before the integer conversion keeps +-Inf and huge values from wrapping.
+  ;; q: byte index; x, qp: Float32Array indices (qp: [scale, zero point]); onnx: 1 divides by the
+  ;; scale (ONNX QuantizeLinear), 0 multiplies by float32(1 / scale) (PyTorch).
+  (func (export "quantize_int8")
+        (param $q i32) (param $x i32) (param $qp i32) (param $n i32) (param $qmin i32) (param $qmax i32)
+        (param $onnx i32)
+    (local $i i32) (local $s f32) (local $inv f32) (local $zp i32) (local $t f32) (local $v i32)
+    (local $sv v128) (local $iv v128) (local $zv v128) (local $lo v128) (local $hi v128)
+    (local $big v128) (local $nbig v128) (local $tv v128) (local $n4 i32)
+    (local.set $x (i32.shl (local.get $x) (i32.const 2)))
+    (local.set $qp (i32.shl (local.get $qp) (i32.const 2)))
+    (local.set $s (f32.load (local.get $qp)))
+    (local.set $inv (f32.div (f32.const 1) (local.get $s)))
+    (local.set $zp (i32.trunc_sat_f32_s (f32.load offset=4 (local.get $qp))))
+    (local.set $sv (f32x4.splat (local.get $s)))
+    (local.set $iv (f32x4.splat (local.get $inv)))
+    (local.set $zv (i32x4.splat (local.get $zp)))
+    (local.set $lo (i32x4.splat (local.get $qmin)))
+    (local.set $hi (i32x4.splat (local.get $qmax)))
+    (local.set $big (f32x4.splat (f32.const 1073741824)))
+    (local.set $nbig (f32x4.splat (f32.const -1073741824)))
+    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+    (block $end4
+      (loop $l4
+        (br_if $end4 (i32.ge_u (local.get $i) (local.get $n4)))
+        (local.set $tv (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $tv (if (result v128) (local.get $onnx)
+          (then (f32x4.div (local.get $tv) (local.get $sv)))
+          (else (f32x4.mul (local.get $tv) (local.get $iv)))))
+        (local.set $tv (f32x4.min (f32x4.max (f32x4.nearest (local.get $tv)) (local.get $nbig)) (local.get $big)))
+        (local.set $tv (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $tv)) (local.get $zv)))
+        (local.set $tv (i32x4.min_s (i32x4.max_s (local.get $tv) (local.get $lo)) (local.get $hi)))
+        (i32.store8 (i32.add (local.get $q) (local.get $i)) (i32x4.extract_lane 0 (local.get $tv)))
+        (i32.store8 offset=1 (i32.add (local.get $q) (local.get $i)) (i32x4.extract_lane 1 (local.get $tv)))
+        (i32.store8 offset=2 (i32.add (local.get $q) (local.get $i)) (i32x4.extract_lane 2 (local.get $tv)))
+        (i32.store8 offset=3 (i32.add (local.get $q) (local.get $i)) (i32x4.extract_lane 3 (local.get $tv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l4)))
+    (block $end1
+      (loop $l1
+        (br_if $end1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $t (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $t (if (result f32) (local.get $onnx)
+          (then (f32.div (local.get $t) (local.get $s)))
+          (else (f32.mul (local.get $t) (local.get $inv)))))
+        (local.set $t (f32.min (f32.max (f32.nearest (local.get $t)) (f32.const -1073741824)) (f32.const 1073741824)))
+        (local.set $v (i32.add (i32.trunc_sat_f32_s (local.get $t)) (local.get $zp)))
+        (local.set $v (select (local.get $qmin) (local.get $v) (i32.lt_s (local.get $v) (local.get $qmin))))
+        (local.set $v (select (local.get $qmax) (local.get $v) (i32.gt_s (local.get $v) (local.get $qmax))))
+        (i32.store8 (i32.add (local.get $q) (local.get $i)) (local.get $v))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l1))))
 )

@@ -22,7 +22,8 @@ import { SgdOptimizer } from '../../../runtime/optim/sgd.js';
 import { AdamOptimizer } from '../../../runtime/optim/adam.js';
 import type { OptimizerConfig } from '../../../runtime/optim/optimizer.js';
 import { Rng } from '../../../runtime/random.js';
-import { int8DenseForward, multiplyByQuantizedMultiplier, quantizeMultiplierInto } from '../../../runtime/quant/int8.js';
+import { int8DenseForward, multiplyByQuantizedMultiplier, quantizeForward, quantizeMultiplierInto } from '../../../runtime/quant/int8.js';
+import { int8RequantizeRows } from '../../../runtime/ops/int8-op.js';
 
 const SIZES = [1, 3, 4, 17, 33, 257];
 // negative: relu and leaky relu change it, so an overrun copying a gap into a gap is caught
@@ -349,6 +350,87 @@ describe('wasm int8 dense composes to runtime/quant/int8.ts int8DenseForward (ex
         got[b * O + o] = v < -128 ? -128 : v > 127 ? 127 : v;
       }
       expect(Array.from(got), `${B}x${I}x${O}`).toEqual(Array.from(want));
+    }
+  });
+});
+
+describe('wasm int8 requantization: bit-exact with int8RequantizeRows (TFLite double rounding)', () => {
+  it('random and extreme accumulators, multipliers from 2^-32 to 2^8, int8 and uint8 outputs, fused clamps', () => {
+    const i32 = new Int32Array(k.buffer), i8 = new Int8Array(k.buffer), u8 = new Uint8Array(k.buffer);
+    const rng = new Rng(21);
+    const EXTREMES = [0, 1, -1, 2147483647, -2147483648, 1073741824, -1073741824, 65535, -65536, 12345678, -12345678];
+    for (let trial = 0; trial < 40; trial++) {
+      const rows = 1 + rng.int(5), O = 1 + rng.int(37);
+      const rq = 64, acc = rq + 4 * O + 8, yByte = (acc + rows * O + 8) * 4 + 3; // y at an odd byte
+      for (let o = 0; o < O; o++) {
+        const real = trial === 0 && o === 0 ? 1 : 2 ** (-32 + 40 * rng.next()) * (rng.next() < 0.05 ? -1 : 1);
+        quantizeMultiplierInto(i32, rq + O + o, rq + 2 * O + o, real);
+        if (rng.next() < 0.05) i32[rq + O + o] = -2147483648;       // the saturating corner
+      }
+      for (let i = 0; i < rows * O; i++) {
+        i32[acc + i] = rng.next() < 0.3 ? EXTREMES[rng.int(EXTREMES.length)]! : rng.int(2000001) - 1000000;
+      }
+      const signed = trial % 2 === 0;
+      const yZero = signed ? rng.int(41) - 20 : rng.int(256);
+      const [actMin, actMax] = signed ? (trial % 4 === 0 ? [yZero, 127] : [-128, 127]) : (trial % 4 === 1 ? [yZero, 255] : [0, 255]);
+      const views = { i8, u8 };
+      const want = new Int32Array(rows * O);
+      // the JS twin into a copy of the output bytes, then the wasm kernel into the arena
+      int8RequantizeRows(i32, views, signed, yByte, acc, rq, yZero, actMin, actMax, rows, O);
+      for (let i = 0; i < rows * O; i++) want[i] = signed ? i8[yByte + i]! : u8[yByte + i]!;
+      const before = u8[yByte - 1]!, after = u8[yByte + rows * O]!;
+      (signed ? i8 : u8).fill(0x55, yByte, yByte + rows * O);
+      k.requantizeInt8(yByte, acc, rq, rows, O, yZero, actMin, actMax);
+      const got = Array.from({ length: rows * O }, (_, i) => (signed ? i8[yByte + i]! : u8[yByte + i]!));
+      expect(got, `trial ${trial}`).toEqual(Array.from(want));
+      expect([u8[yByte - 1], u8[yByte + rows * O]]).toEqual([before, after]);
+    }
+  });
+
+  it('the nudge of a negative product: multiplier 0.5 (2^30, shift 0) on odd negative sums', () => {
+    // (x * 2^30 + 1 - 2^30) / 2^31 truncated: x = -3 gives -1, not the -2 that a nudge of -2^30 or
+    // a floor division would give: gemmlowp rounds a negative tie toward zero here
+    const i32 = new Int32Array(k.buffer), i8 = new Int8Array(k.buffer);
+    const xs = [-1, -3, -5, -7, -9, 1, 3, 5, -2, -4, -255, -257];
+    const O = xs.length, rq = 64, acc = rq + 4 * O, y = (acc + O) * 4;
+    for (let o = 0; o < O; o++) { quantizeMultiplierInto(i32, rq + O + o, rq + 2 * O + o, 0.5); i32[acc + o] = xs[o]!; }
+    expect(i32[rq + O]).toBe(1073741824);
+    expect(i32[rq + 2 * O]).toBe(0);
+    k.requantizeInt8(y, acc, rq, 1, O, 0, -128, 127);
+    const got = Array.from(i8.subarray(y, y + O));
+    expect(got).toEqual(xs.map((x) => multiplyByQuantizedMultiplier(x, 1073741824, 0)));
+    expect(got.slice(0, 5)).toEqual([0, -1, -2, -3, -4]); // -0.5, -1.5, ... -4.5
+  });
+});
+
+describe('wasm int8 quantization: bit-exact with quantizeForward (per tensor)', () => {
+  it('torch and onnx rounding, ties, NaN, +-Inf, huge values, int8 / uint8 / narrow ranges, every length', () => {
+    const i8 = new Int8Array(k.buffer), u8 = new Uint8Array(k.buffer);
+    const rng = new Rng(33);
+    const SPECIAL = [NaN, Infinity, -Infinity, 3e38, -3e38, 0, -0, 1e-45, -1e-45];
+    for (let trial = 0; trial < 60; trial++) {
+      const n = trial < 9 ? trial : 1 + rng.int(300);
+      const qp = 8, x = 16, qByte = (x + n + 4) * 4 + 1;             // codes at an odd byte
+      const scale = Math.fround(2 ** (-12 + 14 * rng.next()));
+      const signed = trial % 2 === 0;
+      const [qmin, qmax] = signed ? (trial % 3 === 0 ? [-127, 127] : [-128, 127]) : (trial % 3 === 0 ? [0, 15] : [0, 255]);
+      const zp = qmin + rng.int(qmax - qmin + 1);
+      a[qp] = scale; a[qp + 1] = zp;
+      for (let i = 0; i < n; i++) {
+        const r = rng.next();
+        a[x + i] = r < 0.1 ? SPECIAL[rng.int(SPECIAL.length)]!
+          : r < 0.4 ? (rng.int(401) - 200 + 0.5) * scale               // exact ties (for the 'onnx' quotient)
+            : rng.uniform(-300, 300) * scale;
+      }
+      for (const mode of ['torch', 'onnx'] as const) {
+        const view = signed ? i8 : u8;
+        view.fill(0x5a, qByte - 1, qByte + n + 1);
+        quantizeForward(view, qByte, a, x, qp, qp + 1, 1, 1, n, qmin, qmax, mode);
+        const want = Array.from(view.subarray(qByte - 1, qByte + n + 1));
+        view.fill(0x5a, qByte - 1, qByte + n + 1);
+        k.quantizeInt8(qByte, x, qp, n, qmin, qmax, mode === 'onnx' ? 1 : 0);
+        expect(Array.from(view.subarray(qByte - 1, qByte + n + 1)), `trial ${trial} ${mode}`).toEqual(want);
+      }
     }
   });
 });
