@@ -975,6 +975,56 @@
         (br $t)))
     (local.get $r))
 
+  ;; dots of two x rows (xa, xb) with the 4 w rows of a tile (every w vector serves both rows)
+  (func $dot_i8_2x4 (param $xa i32) (param $xb i32) (param $w0 i32) (param $I i32) (result v128 v128)
+    (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $i i32) (local $n8 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local $xv v128) (local $zv v128) (local $wv v128) (local $ra v128) (local $rc v128)
+    (local $xs i32) (local $zs i32)
+    (local.set $w1 (i32.add (local.get $w0) (local.get $I)))
+    (local.set $w2 (i32.add (local.get $w1) (local.get $I)))
+    (local.set $w3 (i32.add (local.get $w2) (local.get $I)))
+    (local.set $n8 (i32.and (local.get $I) (i32.const -8)))
+    (if (local.get $n8)
+      (then
+        (loop $l
+          (local.set $xv (v128.load8x8_s (i32.add (local.get $xa) (local.get $i))))
+          (local.set $zv (v128.load8x8_s (i32.add (local.get $xb) (local.get $i))))
+          (local.set $wv (v128.load8x8_s (i32.add (local.get $w0) (local.get $i))))
+          (local.set $a0 (i32x4.add (local.get $a0) (i32x4.dot_i16x8_s (local.get $xv) (local.get $wv))))
+          (local.set $c0 (i32x4.add (local.get $c0) (i32x4.dot_i16x8_s (local.get $zv) (local.get $wv))))
+          (local.set $wv (v128.load8x8_s (i32.add (local.get $w1) (local.get $i))))
+          (local.set $a1 (i32x4.add (local.get $a1) (i32x4.dot_i16x8_s (local.get $xv) (local.get $wv))))
+          (local.set $c1 (i32x4.add (local.get $c1) (i32x4.dot_i16x8_s (local.get $zv) (local.get $wv))))
+          (local.set $wv (v128.load8x8_s (i32.add (local.get $w2) (local.get $i))))
+          (local.set $a2 (i32x4.add (local.get $a2) (i32x4.dot_i16x8_s (local.get $xv) (local.get $wv))))
+          (local.set $c2 (i32x4.add (local.get $c2) (i32x4.dot_i16x8_s (local.get $zv) (local.get $wv))))
+          (local.set $wv (v128.load8x8_s (i32.add (local.get $w3) (local.get $i))))
+          (local.set $a3 (i32x4.add (local.get $a3) (i32x4.dot_i16x8_s (local.get $xv) (local.get $wv))))
+          (local.set $c3 (i32x4.add (local.get $c3) (i32x4.dot_i16x8_s (local.get $zv) (local.get $wv))))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 8))) (local.get $n8))))))
+    (local.set $ra (call $hsum4_i32 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+    (local.set $rc (call $hsum4_i32 (local.get $c0) (local.get $c1) (local.get $c2) (local.get $c3)))
+    (block $done
+      (loop $t
+        (br_if $done (i32.ge_u (local.get $i) (local.get $I)))
+        (local.set $wv
+          (i32x4.replace_lane 3
+            (i32x4.replace_lane 2
+              (i32x4.replace_lane 1
+                (i32x4.splat (i32.load8_s (i32.add (local.get $w0) (local.get $i))))
+                (i32.load8_s (i32.add (local.get $w1) (local.get $i))))
+              (i32.load8_s (i32.add (local.get $w2) (local.get $i))))
+            (i32.load8_s (i32.add (local.get $w3) (local.get $i)))))
+        (local.set $ra (i32x4.add (local.get $ra)
+          (i32x4.mul (i32x4.splat (i32.load8_s (i32.add (local.get $xa) (local.get $i)))) (local.get $wv))))
+        (local.set $rc (i32x4.add (local.get $rc)
+          (i32x4.mul (i32x4.splat (i32.load8_s (i32.add (local.get $xb) (local.get $i)))) (local.get $wv))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $t)))
+    (local.get $ra) (local.get $rc))
+
   (func $dot_i8_1 (param $xa i32) (param $wa i32) (param $I i32) (result i32)
     (local $i i32) (local $n8 i32) (local $a v128) (local $s i32)
     (local.set $n8 (i32.and (local.get $I) (i32.const -8)))
@@ -998,44 +1048,70 @@
         (br $t)))
     (local.get $s))
 
+  ;; Loop order as dense_forward: a tile of 4 w rows (4*I bytes: in L1) outside, the x rows in
+  ;; pairs inside (dot_i8_2x4), so W streams once per call whatever B is.
   (func (export "dense_int8")
         (param $y i32) (param $x i32) (param $w i32) (param $bias i32) (param $B i32) (param $I i32) (param $O i32)
     (local $bi i32) (local $o i32) (local $xr i32) (local $yr i32) (local $wr i32) (local $hasB i32)
-    (local $r v128) (local $s i32)
+    (local $Ob i32) (local $bv v128) (local $r0 v128) (local $r1 v128) (local $s i32) (local $bs i32)
     (local.set $hasB (i32.ge_s (local.get $bias) (i32.const 0)))
     (local.set $y (i32.shl (local.get $y) (i32.const 2)))
     (local.set $bias (i32.shl (local.get $bias) (i32.const 2)))
-    (block $endb
-      (loop $rows
-        (br_if $endb (i32.ge_s (local.get $bi) (local.get $B)))
-        (local.set $xr (i32.add (local.get $x) (i32.mul (local.get $bi) (local.get $I))))
-        (local.set $yr (i32.add (local.get $y) (i32.shl (i32.mul (local.get $bi) (local.get $O)) (i32.const 2))))
-        (local.set $o (i32.const 0))
-        (local.set $wr (local.get $w))
-        (block $e4
-          (loop $o4
-            (br_if $e4 (i32.gt_s (i32.add (local.get $o) (i32.const 4)) (local.get $O)))
-            (local.set $r (call $dot_i8_1x4 (local.get $xr) (local.get $wr) (local.get $I)))
-            (if (local.get $hasB)
-              (then (local.set $r (i32x4.add (local.get $r)
-                (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))))))))
-            (v128.store (i32.add (local.get $yr) (i32.shl (local.get $o) (i32.const 2))) (local.get $r))
-            (local.set $o (i32.add (local.get $o) (i32.const 4)))
-            (local.set $wr (i32.add (local.get $wr) (i32.shl (local.get $I) (i32.const 2))))
-            (br $o4)))
-        (block $e1
-          (loop $o1
-            (br_if $e1 (i32.ge_s (local.get $o) (local.get $O)))
+    (local.set $Ob (i32.shl (local.get $O) (i32.const 2)))
+    (local.set $wr (local.get $w))
+    ;; tiles of 4 outputs
+    (block $e4
+      (loop $o4
+        (br_if $e4 (i32.gt_s (i32.add (local.get $o) (i32.const 4)) (local.get $O)))
+        (local.set $bv (v128.const i32x4 0 0 0 0))
+        (if (local.get $hasB)
+          (then (local.set $bv (v128.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
+        (local.set $xr (local.get $x))
+        (local.set $yr (i32.add (local.get $y) (i32.shl (local.get $o) (i32.const 2))))
+        (local.set $bi (i32.const 0))
+        (block $end2
+          (loop $rows2
+            (br_if $end2 (i32.gt_s (i32.add (local.get $bi) (i32.const 2)) (local.get $B)))
+            (call $dot_i8_2x4 (local.get $xr) (i32.add (local.get $xr) (local.get $I)) (local.get $wr) (local.get $I))
+            (local.set $r1)
+            (local.set $r0)
+            (v128.store (local.get $yr) (i32x4.add (local.get $r0) (local.get $bv)))
+            (v128.store (i32.add (local.get $yr) (local.get $Ob)) (i32x4.add (local.get $r1) (local.get $bv)))
+            (local.set $xr (i32.add (local.get $xr) (i32.shl (local.get $I) (i32.const 1))))
+            (local.set $yr (i32.add (local.get $yr) (i32.shl (local.get $Ob) (i32.const 1))))
+            (local.set $bi (i32.add (local.get $bi) (i32.const 2)))
+            (br $rows2)))
+        ;; the odd last row (every row when B = 1)
+        (if (i32.lt_s (local.get $bi) (local.get $B))
+          (then
+            (v128.store (local.get $yr)
+              (i32x4.add (call $dot_i8_1x4 (local.get $xr) (local.get $wr) (local.get $I)) (local.get $bv)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $wr (i32.add (local.get $wr) (i32.shl (local.get $I) (i32.const 2))))
+        (br $o4)))
+    ;; the last O % 4 outputs, one dot product per row
+    (block $e1
+      (loop $o1
+        (br_if $e1 (i32.ge_s (local.get $o) (local.get $O)))
+        (local.set $bs (i32.const 0))
+        (if (local.get $hasB)
+          (then (local.set $bs (i32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2)))))))
+        (local.set $xr (local.get $x))
+        (local.set $yr (i32.add (local.get $y) (i32.shl (local.get $o) (i32.const 2))))
+        (local.set $bi (i32.const 0))
+        (block $eb
+          (loop $rows1
+            (br_if $eb (i32.ge_s (local.get $bi) (local.get $B)))
             (local.set $s (call $dot_i8_1 (local.get $xr) (local.get $wr) (local.get $I)))
-            (if (local.get $hasB)
-              (then (local.set $s (i32.add (local.get $s)
-                (i32.load (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))))))))
-            (i32.store (i32.add (local.get $yr) (i32.shl (local.get $o) (i32.const 2))) (local.get $s))
-            (local.set $o (i32.add (local.get $o) (i32.const 1)))
-            (local.set $wr (i32.add (local.get $wr) (local.get $I)))
-            (br $o1)))
-        (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
-        (br $rows))))
+            (i32.store (local.get $yr) (i32.add (local.get $s) (local.get $bs)))
+            (local.set $xr (i32.add (local.get $xr) (local.get $I)))
+            (local.set $yr (i32.add (local.get $yr) (local.get $Ob)))
+            (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
+            (br $rows1)))
+        (local.set $o (i32.add (local.get $o) (i32.const 1)))
+        (local.set $wr (i32.add (local.get $wr) (local.get $I)))
+        (br $o1)))
+  )
 
   ;; ---------------------------------------------------------------- int8 requantization
   ;; y_q[r, o] = clamp(yZero + MultiplyByQuantizedMultiplier(acc[r, o], mult[o], shift[o]),
