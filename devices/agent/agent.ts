@@ -99,7 +99,8 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** One full GC when node exposes it (--expose-gc), right after a model was loaded. Without it, V8
+/** One full GC when node exposes it (--expose-gc), right after a model was loaded (and after a
+ * fine-tune run). Without it, V8
  * collects the loading garbage only when allocation makes it, and shrinks the heap only if its
  * memory reducer was armed by a full GC during start-up: measured with a 3.1 MB JSON model, one
  * start in a few then idled 3 to 7 MB higher than the others (docs/raspberry-pi.md "Memory"). */
@@ -349,6 +350,9 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
       throw e;
     } finally {
       ftRun = null;
+      // the run's garbage (its data split, the checkpoint it encoded: MBs of ArrayBuffers that V8
+      // would otherwise keep until allocation triggers a GC), collected now when node allows it
+      collectLoadGarbage();
     }
   };
 

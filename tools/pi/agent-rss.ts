@@ -10,6 +10,8 @@
 //                generation is full-size then, nothing had time to shrink);
 //   peak:        the largest of `after` and of a sample every 100 requests during them;
 //   hwm:         VmHWM, the largest RSS of the process's life (loading the model included).
+// With `fineTune`, the config enables on-device training and, after the warm-up inferences, 256
+// labelled samples are posted and one fine-tune is run (POST /fine-tune) before the idle period.
 // Linux only (/proc). What it is not: a benchmark (requests/s includes HTTP and JSON).
 
 import { spawn } from 'node:child_process';
@@ -87,6 +89,12 @@ export interface AgentRssOptions {
   readonly warmup?: number;
   readonly idleMs?: number;
   readonly inferences?: number;
+  /** a `fineTune` section for the config: the agent then also takes `fineTuneSamples` labelled
+   * samples over HTTP and runs one fine-tune (POST /fine-tune) before the idle period, so the
+   * figures include its training arena and sample buffer */
+  readonly fineTune?: Readonly<Record<string, unknown>>;
+  /** default 256 */
+  readonly fineTuneSamples?: number;
 }
 
 export interface AgentRssFigures {
@@ -118,11 +126,12 @@ export async function measureAgentRss(o: AgentRssOptions): Promise<AgentRssFigur
   fs.mkdirSync(state, { recursive: true });
   const config = path.join(o.workDir, 'device.json');
   fs.writeFileSync(config, JSON.stringify({
-    device: `rss-${o.node.label}`.replace(/[^A-Za-z0-9._-]/g, '_'), fleet: 'rss', stateDir: state,
+    device: `rss-${o.node.label}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64), fleet: 'rss', stateDir: state,
     model: { store: path.join(state, 'models'), path: o.model, id: 'mlp', version: '1' },
     signature: { input: [784], output: [10] }, maxBatch: o.maxBatch ?? 32,
     sources: [{ kind: 'http', host: '127.0.0.1', port: 0 }],
     ...(o.broker !== undefined ? { broker: { url: o.broker } } : {}),
+    ...(o.fineTune !== undefined ? { fineTune: o.fineTune } : {}),
   }));
   const child = spawn(o.node.cmd, [...o.node.args, ...o.unit.flags, o.bundle, 'agent', '--config', config],
     { env: { ...o.node.env, ...o.unit.env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -144,19 +153,30 @@ export async function measureAgentRss(o: AgentRssOptions): Promise<AgentRssFigur
     const serving = procStatus(pid);
     if (!/\/node\b|\bnode /.test(serving.cmdline)) throw new Error(`${o.node.label}: pid ${pid} is not node: ${serving.cmdline}`);
     const body = JSON.stringify({ x: Array.from({ length: 784 }, (_, i) => ((i * 37) % 255) / 255) });
-    const infer = (): Promise<string> => new Promise((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/infer', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+    const post = (route: string, text: string): Promise<string> => new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: route, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => { text += c; });
         res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${o.node.label}: HTTP ${res.statusCode}: ${text}`))));
       });
       req.once('error', reject);
-      req.end(body);
+      req.end(text);
     });
+    const infer = (): Promise<string> => post('/infer', body);
     const first = JSON.parse(await infer()) as { y?: unknown };
     if (!Array.isArray(first.y) || first.y.length !== 10) throw new Error(`${o.node.label}: unexpected answer ${JSON.stringify(first).slice(0, 200)}`);
     for (let i = 1; i < warmup; i++) await infer();
+    if (o.fineTune !== undefined) {
+      // labelled samples (10 classes, a pattern per class) and one fine-tune run
+      const n = o.fineTuneSamples ?? 256;
+      for (let s = 0; s < n; s++) {
+        const label = s % 10;
+        await post('/sample', JSON.stringify({ x: Array.from({ length: 784 }, (_, i) => (((i + 7 * label) * 37) % 255) / 255), label }));
+      }
+      const r = JSON.parse(await post('/fine-tune', '{}')) as { status?: unknown };
+      if (typeof r.status !== 'string' || r.status === 'skipped') throw new Error(`${o.node.label}: fine-tune did not run: ${JSON.stringify(r)}`);
+    }
     await new Promise((r) => setTimeout(r, idleMs));
     // with a broker, the figures count only if the agent really reports to it
     if (o.broker !== undefined && !/connected with MQTT/.test(err)) {

@@ -10,7 +10,8 @@
 //             arm64 Node 18 (tools/pi/pi-node.sh), and the ratio;
 //   agentRss: the agent bundle started as the systemd unit starts it (its node flags and
 //             Environment=), serving the 784-256-128-10 model with trained weights (JSON), offline
-//             and reporting to a broker (--broker URL, else the embedded broker started here):
+//             and reporting to a broker (--broker URL, else the embedded broker started here), and
+//             with a broker after one Adam fine-tune (training arena and sample buffer included):
 //             VmRSS when serving starts / at idle after warm-up / under load (right after 2 000
 //             inferences) / peak / VmHWM (tools/pi/agent-rss.ts), on this node and on Debian
 //             bookworm's Node 18 (x86-64 build, tools/pi/pi-node.sh ARCH=amd64; needs root).
@@ -64,6 +65,13 @@ function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+/** The fine-tuning leg: on-device training enabled as a user would (Adam, batch 32, a 256-sample
+ * buffer), 256 labelled samples posted and one fine-tune run before the idle period. */
+const FINE_TUNE_LEG = {
+  loss: { kind: 'cross-entropy' }, optimizer: { kind: 'adam', lr: 0.001 },
+  bufferSize: 256, minSamples: 30, epochs: 1, batchSize: 32,
+} as const;
 
 export interface DeviceMeasureOptions {
   /** the folder `npm run bundle` wrote (holds device/) */
@@ -149,11 +157,19 @@ export async function measureDevice(o: DeviceMeasureOptions): Promise<DeviceRepo
         args: [path.join(root, 'tools/pi/pi-node.sh'), piRootDir(root, 'amd64')], env: { ...process.env, ARCH: 'amd64' } });
     }
     const results: AgentRssFigures[] = [];
+    const legs = [
+      { what: 'offline', url: undefined, fineTune: undefined },
+      { what: 'with a broker', url: broker, fineTune: undefined },
+      { what: 'with a broker, after one Adam fine-tune', url: broker, fineTune: FINE_TUNE_LEG },
+    ] as const;
     for (const node of nodes) {
-      for (const url of [undefined, broker]) {
-        const label = `${node.label}, ${url === undefined ? 'offline' : 'with a broker'}`;
+      for (const leg of legs) {
+        const label = `${node.label}, ${leg.what}`;
         const dir = fs.mkdtempSync(path.join(work, 'agent-'));
-        const f = await measureAgentRss({ node: { ...node, label }, bundle: agentBundle, unit, model: big, workDir: dir, ...(url !== undefined ? { broker: url } : {}) });
+        const f = await measureAgentRss({
+          node: { ...node, label }, bundle: agentBundle, unit, model: big, workDir: dir,
+          ...(leg.url !== undefined ? { broker: leg.url } : {}), ...(leg.fineTune !== undefined ? { fineTune: leg.fineTune } : {}),
+        });
         log(formatAgentRss(f));
         results.push(f);
       }
@@ -189,9 +205,9 @@ export function formatDeviceReport(r: DeviceReport): string {
   for (const [name, s] of Object.entries(r.startup)) {
     lines.push(`${name.padEnd(38)} ${`${s.nativeMs} ms`.padStart(7)}   ${(s.emulatedArm64Ms !== undefined ? `${s.emulatedArm64Ms} ms` : 'n/a').padStart(22)}   ${s.ratio !== undefined ? `x${s.ratio}` : ''}`);
   }
-  lines.push('', `agent RSS, ${r.agentRss.model}, MB (budget 64)   serving  idle  under load  peak  VmHWM`);
+  lines.push('', `${`agent RSS, ${r.agentRss.model}, MB (budget 64)`.padEnd(84)} serving  idle  under load  peak  VmHWM`);
   for (const f of r.agentRss.results) {
-    lines.push(`${f.label.padEnd(58)} ${mb(f.servingBytes).padStart(5)} ${mb(f.warmBytes).padStart(5)} ${mb(f.afterBytes).padStart(11)} ${mb(f.peakBytes).padStart(5)} ${mb(f.hwmBytes).padStart(6)}`);
+    lines.push(`${f.label.padEnd(84)} ${mb(f.servingBytes).padStart(5)} ${mb(f.warmBytes).padStart(5)} ${mb(f.afterBytes).padStart(11)} ${mb(f.peakBytes).padStart(5)} ${mb(f.hwmBytes).padStart(6)}`);
   }
   lines.push(`broker: ${r.agentRss.broker}; idle = after warm-up and 10 s idle, under load = right after 2 000 inferences`);
   return lines.join('\n');
