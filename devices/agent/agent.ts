@@ -221,7 +221,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
   let tuner: FineTuner | null = null;
   const telemetry = await startAgentTelemetry(cfg, {
     model: () => current.info, agentVersion: AGENT_VERSION,
-    arenaBytes: () => (engine?.arenaBytes ?? 0) + (tuner?.model.report.totalBytes ?? 0),
+    arenaBytes: () => (engine?.arenaBytes ?? 0) + (tuner?.arenaBytes ?? 0),
     layerNames: FineTuner.layerNames(current.graph), log,
     ...(opts.outboxMaxBytes !== undefined ? { outboxMaxBytes: opts.outboxMaxBytes } : {}),
   });
@@ -396,7 +396,7 @@ export async function startAgent(cfg: AgentConfig, opts: AgentOptions = {}): Pro
         lastGood: tuner.lastGood, last: toJson(tuner.last),
       },
       outboxDepth: telemetry.outbox.depth, reportIntervalMs, sources,
-      rssBytes: process.memoryUsage().rss, arenaBytes: e.arenaBytes + (tuner?.model.report.totalBytes ?? 0),
+      rssBytes: process.memoryUsage().rss, arenaBytes: e.arenaBytes + (tuner?.arenaBytes ?? 0),
     };
   };
 

@@ -1,8 +1,9 @@
 // The bounded buffer of locally labelled samples that fine-tuning learns from: a ring of C slots
 // preallocated at start; when full, a new sample overwrites the oldest one (counted as dropped).
-// `snapshot()` lays the live samples out oldest-first in a second preallocated slab and returns
-// them as a trainer Dataset (views, no copy of the data per call beyond that slab), so memory
-// never grows with the number of samples seen.
+// `snapshot()` copies the live samples out oldest-first into arrays of their own and returns them
+// as a trainer Dataset, so a fine-tune trains on a fixed set while new samples keep arriving;
+// that copy exists only while a run holds it (it is not kept between runs: on a 512 MB board the
+// agent holds one slab of C samples, not two). Memory never grows with the number of samples seen.
 //
 // It is not a dataset store: samples live in memory only and are gone after a restart (the model
 // they trained survives in the checkpoints).
@@ -26,8 +27,6 @@ export class SampleBuffer {
   readonly targetFloats: number;    // T
   private readonly xs: Float32Array;             // (C, I) ring
   private readonly ys: Float32Array | Int32Array; // (C, T) ring
-  private readonly snapX: Float32Array;          // (C, I) oldest-first copy for training
-  private readonly snapY: Float32Array | Int32Array;
   private readonly opts: SampleBufferOptions;
   private head = 0;     // next slot to write
   private size = 0;
@@ -44,10 +43,8 @@ export class SampleBuffer {
     this.inputFloats = o.inputDims.reduce((a, b) => a * b, 1);
     this.targetFloats = o.target.kind === 'index' ? 1 : o.target.floats;
     this.xs = new Float32Array(this.capacity * this.inputFloats);
-    this.snapX = new Float32Array(this.capacity * this.inputFloats);
     const Y = o.target.kind === 'index' ? Int32Array : Float32Array;
     this.ys = new Y(this.capacity * this.targetFloats);
-    this.snapY = new Y(this.capacity * this.targetFloats);
   }
 
   get count(): number {
@@ -97,20 +94,19 @@ export class SampleBuffer {
     this.fresh = 0;
   }
 
-  /** The live samples, oldest first, as a Dataset over this buffer's snapshot slab. Valid until
-   * the next snapshot(). */
+  /** A copy of the live samples, oldest first, as a Dataset (n x I and n x T values). Allocates
+   * (once per fine-tune run, never per sample). */
   snapshot(): Dataset {
     const I = this.inputFloats, T = this.targetFloats, C = this.capacity, n = this.size;
+    const x = new Float32Array(n * I);
+    const y = this.ys instanceof Int32Array ? new Int32Array(n * T) : new Float32Array(n * T);
     const first = (this.head - n + C) % C;
     for (let r = 0; r < n; r++) {
       const s = (first + r) % C;
-      for (let i = 0; i < I; i++) this.snapX[r * I + i] = this.xs[s * I + i]!;
-      for (let i = 0; i < T; i++) this.snapY[r * T + i] = this.ys[s * T + i]!;
+      x.set(this.xs.subarray(s * I, (s + 1) * I), r * I);
+      for (let i = 0; i < T; i++) y[r * T + i] = this.ys[s * T + i]!;
     }
-    return {
-      x: this.snapX.subarray(0, n * I), sampleDims: this.opts.inputDims,
-      y: this.snapY.subarray(0, n * T), targetFloats: T, n,
-    };
+    return { x, sampleDims: this.opts.inputDims, y, targetFloats: T, n };
   }
 
   clear(): void {

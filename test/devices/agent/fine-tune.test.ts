@@ -136,6 +136,24 @@ describe('fine-tune', () => {
     expect(eventsOf(a.config.stateDir, 'fine-tune-rolled-back')[0]!.data).toMatchObject({ reason: 'worse' });
   });
 
+  it('a last good checkpoint damaged between runs: the next run restarts training from the served weights', async () => {
+    const a = await start({ epochs: 2 });
+    const before = probe(a);
+    const root = path.join(a.config.stateDir, 'checkpoints');
+    const dir = path.join(root, fs.readdirSync(root)[0]!);
+    const f = path.join(dir, 'ckpt-00000000.ckpt');
+    const b = fs.readFileSync(f);
+    b[b.length - 20] ^= 0xff;                                      // the CRC no longer matches
+    fs.writeFileSync(f, b);
+    feed(a, 90, 12);
+    const out = await a.fineTune('command');
+    expect(out.status).not.toBe('skipped');
+    expect(probe(a).length).toBe(before.length);
+    // the damaged file was replaced by a fresh checkpoint of the served weights (+ the run's own)
+    expect(ckpts(a).length).toBeGreaterThanOrEqual(2);
+    for (const v of probe(a)) expect(Number.isFinite(v)).toBe(true);
+  });
+
   it('skips with too few samples', async () => {
     const a = await start({ minSamples: 50 });
     feed(a, 49, 7);
