@@ -14,7 +14,7 @@ import { EdgennError } from '../../runtime/errors.js';
 import { MetricRing } from '../telemetry/metric-ring.js';
 import type { ConnectInfo, MessageProperties, PublishOptions, Transport } from '../telemetry/mqtt-transport.js';
 import { Outbox } from '../telemetry/outbox.js';
-import { Publisher, type Telemetry } from '../telemetry/publisher.js';
+import { Publisher, telemetryOf, type Telemetry } from '../telemetry/publisher.js';
 import type { ModelInfo } from '../telemetry/schema.js';
 import { SeqCounter } from '../telemetry/seq.js';
 import { brokerPassword, type AgentConfig } from './config.js';
@@ -87,12 +87,5 @@ export async function startAgentTelemetry(cfg: AgentConfig, o: AgentTelemetryOpt
     reportIntervalMs: PARKED_INTERVAL_MS, log: o.log,
   });
   publisher.start();
-  return {
-    get ring() { return publisher.ring; },
-    publisher, outbox, transport, seq,
-    async stop(drainMs?: number): Promise<void> {
-      await publisher.stop(drainMs);
-      await outbox.close();
-    },
-  };
+  return telemetryOf(publisher, outbox, transport, seq);
 }

@@ -431,3 +431,16 @@ export interface Telemetry {
   /** Stops the publisher (bounded drain) and closes the outbox durably. */
   stop(drainMs?: number): Promise<void>;
 }
+
+/** The handle of a started publisher: `ring` follows publisher.renewRing(); stop() drains the
+ * publisher (bounded) and then closes the outbox durably. */
+export function telemetryOf(publisher: Publisher, outbox: Outbox, transport: Transport, seq: SeqCounter): Telemetry {
+  return {
+    get ring() { return publisher.ring; },
+    publisher, outbox, transport, seq,
+    async stop(drainMs?: number): Promise<void> {
+      await publisher.stop(drainMs);
+      await outbox.close();
+    },
+  };
+}

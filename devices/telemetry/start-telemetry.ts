@@ -12,7 +12,7 @@ import { EdgennError } from '../../runtime/errors.js';
 import { MetricRing } from './metric-ring.js';
 import { createMqttTransport, type TransportOptions } from './mqtt-transport.js';
 import { Outbox, type FsyncPolicy } from './outbox.js';
-import { Publisher, createStatusWill, type Telemetry } from './publisher.js';
+import { Publisher, createStatusWill, telemetryOf, type Telemetry } from './publisher.js';
 import type { ModelInfo, OutboxKind } from './schema.js';
 import { SeqCounter } from './seq.js';
 import { deviceTopics } from './topics.js';
@@ -78,12 +78,5 @@ export function startTelemetry(c: TelemetryConfig): Telemetry {
     ...(c.log !== undefined ? { log: c.log } : {}),
   });
   publisher.start();
-  return {
-    get ring() { return publisher.ring; },
-    publisher, outbox, transport, seq,
-    async stop(drainMs?: number): Promise<void> {
-      await publisher.stop(drainMs);
-      await outbox.close();
-    },
-  };
+  return telemetryOf(publisher, outbox, transport, seq);
 }
