@@ -17,10 +17,10 @@
 // Adam) on a board with 512 MB. A rolled-back run needs no restore for the same reason.
 // Checkpoints live in <stateDir>/checkpoints/<first 16 hex of the model hash>/ckpt-<n>.ckpt, so a
 // new model (an update) never loads the weights of another; on start the newest readable one of
-// the current model is loaded (the agent resumes its fine-tuned weights after a restart).
-// Otherwise the training model starts from the inference model's weights, copied by name: the
-// agent hands over its graph without parameter data (runtime/graph withoutParamData), so these
-// copies (or the checkpoint) are where the fine-tuner's weights come from.
+// the current model is loaded (the agent resumes its fine-tuned weights after a restart);
+// without one, the served weights, copied by name from the inference model, become checkpoint #0
+// (the agent hands over its graph without parameter data, runtime/graph withoutParamData: the
+// checkpoints and the inference model are where the fine-tuner's weights come from).
 //
 // It is not a scheduler: the agent decides when to call run() (count, timer, command).
 
@@ -304,11 +304,10 @@ export class FineTuner {
       }
       this.last = out;
       return out;
-    } catch (e) {
-      // An unexpected failure (a bug, a full disk while saving): serve on with the last good
-      // weights, which the inference model still has; the next run starts from them again.
-      throw e;
     } finally {
+      // NOTE: on an unexpected failure (a bug, a full disk while saving) the error propagates;
+      // serving goes on with the last good weights, which the inference model still has, and the
+      // next run starts from them again.
       this.running = false;
       this.stopRequested = false;
     }
