@@ -12,7 +12,7 @@ import { formatReport } from './report.js';
 import { runBench, BenchCheckError, type BenchReport } from './run.js';
 import { benchInt8, formatInt8 } from './int8.js';
 
-export function writeJsonReport(file: string, rep: BenchReport): void {
+export function writeJsonReport(file: string, rep: BenchReport | object): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(rep, null, 2) + '\n');
   renameSync(tmp, file);
@@ -41,9 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const rep = await measureDevice({ dist: dist.outDir, runs: a.mode === 'quick' ? 3 : 5, log });
       process.stdout.write(formatDeviceReport(rep) + '\n');
       if (a.json !== null) {
-        const tmp = `${a.json}.tmp-${process.pid}`;
-        writeFileSync(tmp, JSON.stringify(rep, null, 2) + '\n');
-        renameSync(tmp, a.json);
+        writeJsonReport(a.json, rep);
         log(`wrote ${a.json}`);
       }
       return 0;
