@@ -55,6 +55,7 @@ import {
   type MetafileLike, type OutputSize,
 } from './bundle/metafile.js';
 import { bundledPackages, thirdPartyNotices } from './bundle/licenses.js';
+import { findRepoRoot } from './repo-root.js';
 
 /** Budget of the runtime core (every module under runtime/, all exports kept), minified bytes.
  * 192 KiB. Measured while this was written: 95 KB, then 113 KB, then 142 KiB within an hour, as
@@ -114,19 +115,7 @@ export interface BundleResult {
   readonly warnings: readonly string[];
 }
 
-/** The repo root: the nearest folder above this file whose package.json is edgenn's. */
-export function findRepoRoot(from = path.dirname(fileURLToPath(import.meta.url))): string {
-  let dir = from;
-  for (;;) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-      if (pkg.name === 'edgenn') return dir;
-    } catch { /* not here */ }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no edgenn package.json above ${from}`);
-    dir = up;
-  }
-}
+export { findRepoRoot };
 
 interface PackageJson {
   readonly version: string;

@@ -10,10 +10,10 @@ import {
   createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign, verify as edVerify,
   type KeyObject,
 } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EdgennError } from '../../runtime/errors.js';
-import { fsyncDir } from '../../runtime/train/atomic-write.js';
+import { writeFileAtomicSync } from '../../runtime/train/atomic-write.js';
 
 export const PRIVATE_KEY_FILE = 'signing.key';
 export const PUBLIC_KEY_FILE = 'signing.pub';
@@ -104,25 +104,6 @@ export function loadPrivateKey(path: string): PrivateKey {
   return k;
 }
 
-function writeNew(path: string, text: string, mode: number): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  let fd = -1;
-  try {
-    fd = openSync(tmp, 'w', mode);
-    const b = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd >= 0) try { closeSync(fd); } catch { /* already failing */ }
-    try { unlinkSync(tmp); } catch { /* may not exist */ }
-    throw new EdgennError('IO', `cannot write key file: ${(e as Error).message}`, { file: path });
-  }
-}
-
 export interface WrittenKeys {
   readonly privatePath: string;
   readonly publicPath: string;
@@ -147,8 +128,7 @@ export function writeSigningKeys(dir: string, force = false): WrittenKeys {
     }
   }
   const { privateKey, publicKey } = generateSigningKeys();
-  writeNew(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
-  writeNew(publicPath, publicKey.export({ type: 'spki', format: 'pem' }) as string, 0o644);
-  fsyncDir(dir);
+  writeFileAtomicSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  writeFileAtomicSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }) as string);
   return { privatePath, publicPath, keyId: keyId(publicKey) };
 }

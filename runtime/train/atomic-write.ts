@@ -9,13 +9,14 @@ function tempOf(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
 }
 
-export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
+/** `mode`: permissions of the new file (default 0o644; 0o600 for a private key). */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string, mode = 0o644): void {
   const dir = dirname(path);
   const tmp = tempOf(path);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd = -1;
   try {
-    fd = openSync(tmp, 'w', 0o644);
+    fd = openSync(tmp, 'w', mode);
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);

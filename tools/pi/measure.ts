@@ -27,19 +27,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startEmbeddedBroker } from '../../devices/telemetry/embedded-broker.js';
+import { findRepoRoot } from '../repo-root.js';
 import { formatAgentRss, measureAgentRss, mlpJsonModel, unitCommand, type AgentRssFigures, type NodeCommand } from './agent-rss.js';
-
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      if ((JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'edgenn') return dir;
-    } catch { /* not here */ }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('edgenn package.json not found');
-    dir = up;
-  }
-}
 
 /** The cached root of Debian's Node 18 for `arch` (the same place the tests use). */
 export function piRootDir(root: string, arch: 'arm64' | 'armhf' | 'amd64'): string {
@@ -106,7 +95,7 @@ export interface DeviceReport {
 }
 
 export async function measureDevice(o: DeviceMeasureOptions): Promise<DeviceReport> {
-  const root = repoRoot();
+  const root = findRepoRoot();
   const log = o.log ?? ((): void => undefined);
   const agentBundle = path.join(o.dist, 'device/edgenn-agent.cjs');
   const cliBundle = path.join(o.dist, 'device/edgenn.cjs');
@@ -239,7 +228,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) { process.stderr.write(`measure: --runs must be a positive integer, got ${at('--runs')}\n`); return 2; }
   const broker = at('--broker');
   const r = await measureDevice({
-    dist: path.resolve(at('--dist') ?? path.join(repoRoot(), 'dist')), runs,
+    dist: path.resolve(at('--dist') ?? path.join(findRepoRoot(), 'dist')), runs,
     emulated: !argv.includes('--no-emulated'), node18: !argv.includes('--no-node18'),
     ...(broker !== undefined ? { broker } : {}),
     log: (l) => process.stderr.write(`measure: ${l}\n`),
